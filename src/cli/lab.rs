@@ -1,0 +1,213 @@
+//! `lab ca`, `lab server`, `lab serve` and `demo`.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::{block_on, Context, Output};
+use crate::cert;
+use crate::error::{Error, Result};
+use crate::lab::serve::{self, LabServer, ServeOptions};
+use crate::lab::{self, CaRequest, KeyKind, ServerRequest};
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Make a root CA for a lab: ca.pem, ca.key (0600) and chain.pem in --out.
+    Ca(CaArgs),
+    /// Issue an OWA server certificate from a lab CA: cert.pem, key.pem (0600), chain.pem in --out.
+    Server(ServerArgs),
+    /// Serve a lab server certificate over HTTPS on loopback, answering /owa/ like OWA.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaArgs {
+    /// Directory to write ca.pem, ca.key and chain.pem into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Common name of the CA.
+    #[arg(long, value_name = "NAME", default_value = lab::DEFAULT_CA_NAME)]
+    pub cn: String,
+
+    /// Key algorithm and size: rsa2048, rsa3072, rsa4096, p256 or p384.
+    #[arg(long, value_name = "KEY", default_value = "rsa2048")]
+    pub key: KeyKind,
+
+    /// Validity in days.
+    #[arg(long, value_name = "N", default_value_t = lab::DEFAULT_CA_DAYS)]
+    pub days: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// CA directory made by `gwtrust lab ca`.
+    #[arg(long, value_name = "DIR")]
+    pub ca: PathBuf,
+
+    /// FQDN of the server: the first subjectAltName and the common name.
+    #[arg(long, value_name = "FQDN")]
+    pub host: String,
+
+    /// Another subjectAltName (DNS name or IP address); repeat for more.
+    #[arg(long = "san", value_name = "NAME")]
+    pub sans: Vec<String>,
+
+    /// Key algorithm and size: rsa2048, rsa3072, rsa4096, p256 or p384.
+    #[arg(long, value_name = "KEY", default_value = "rsa2048")]
+    pub key: KeyKind,
+
+    /// Validity in days.
+    #[arg(long, value_name = "N", default_value_t = lab::DEFAULT_SERVER_DAYS)]
+    pub days: u32,
+
+    /// Directory to write cert.pem, key.pem and chain.pem into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Server directory made by `gwtrust lab server`.
+    #[arg(long, value_name = "DIR")]
+    pub cert: PathBuf,
+
+    /// Address and port to listen on; port 0 picks a free one.
+    #[arg(long, value_name = "ADDR:PORT", default_value = serve::DEFAULT_LISTEN)]
+    pub listen: String,
+
+    /// Also send the self-signed root at the end of the chain.
+    #[arg(long)]
+    pub send_root: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo's files in this directory instead of a temporary one.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+struct Written {
+    subject: String,
+    fingerprint_sha256: String,
+    files: Vec<String>,
+}
+
+/// Runs a `lab` subcommand.
+pub fn run(command: LabCommand, context: &Context) -> Result<Output> {
+    match command {
+        LabCommand::Ca(args) => ca(args),
+        LabCommand::Server(args) => server(args),
+        LabCommand::Serve(args) => serve(args, context),
+    }
+}
+
+fn ca(args: CaArgs) -> Result<Output> {
+    let generated = lab::generate_ca(&CaRequest {
+        common_name: args.cn,
+        key: args.key,
+        days: args.days,
+    })?;
+    let files = lab::write_ca(&args.out, &generated)?;
+    written(&generated.cert_der, files, "CA")
+}
+
+fn server(args: ServerArgs) -> Result<Output> {
+    let ca = lab::load_ca(&args.ca)?;
+    let generated = lab::generate_server(
+        &ca,
+        &ServerRequest {
+            host: args.host,
+            extra_sans: args.sans,
+            key: args.key,
+            days: args.days,
+        },
+    )?;
+    let files = lab::write_server(&args.out, &generated)?;
+    written(&generated.cert_der, files, "server certificate")
+}
+
+fn written(der: &[u8], files: Vec<PathBuf>, what: &str) -> Result<Output> {
+    let summary = cert::CertSummary::from_der(der, what)?;
+    let report = Written {
+        subject: summary.subject,
+        fingerprint_sha256: summary.fingerprint_sha256,
+        files: files.iter().map(|p| p.display().to_string()).collect(),
+    };
+    let mut text = format!(
+        "Made {what} {}\n  SHA-256 {}\n",
+        report.subject, report.fingerprint_sha256
+    );
+    for file in &report.files {
+        let _ = writeln!(text, "  wrote {file}");
+    }
+    Ok(Output::ok(&report, text))
+}
+
+fn serve(args: ServeArgs, context: &Context) -> Result<Output> {
+    let (chain, key_pem) = lab::load_server(&args.cert)?;
+    let options = ServeOptions {
+        chain,
+        key_pem,
+        send_root: args.send_root,
+    };
+
+    block_on(async move {
+        let server = LabServer::bind(&args.listen, &options).await?;
+        let addr = server.local_addr();
+
+        // The address goes out first and at once, so scripts and tests can read the port.
+        let line = if context.json {
+            serde_json::json!({ "listening": addr.to_string(), "certificates_presented": server.presented.len() }).to_string()
+        } else {
+            format!(
+                "listening on {addr}, presenting {} certificate(s); stop with Ctrl-C",
+                server.presented.len()
+            )
+        };
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "{line}");
+        let _ = stdout.flush();
+
+        tokio::select! {
+            _ = server.run() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok::<_, Error>(())
+    })??;
+
+    Ok(Output::ok(
+        serde_json::json!({ "stopped": true }),
+        String::new(),
+    ))
+}
+
+/// `gwtrust demo`.
+pub fn demo(args: DemoArgs, _context: &Context) -> Result<Output> {
+    let temporary;
+    let workdir = match &args.keep {
+        Some(dir) => {
+            crate::files::create_dir(dir)?;
+            dir.clone()
+        }
+        None => {
+            temporary = tempfile::tempdir().map_err(|source| Error::WriteFile {
+                path: std::env::temp_dir(),
+                source,
+            })?;
+            temporary.path().to_path_buf()
+        }
+    };
+
+    let report = block_on(crate::demo::run(&workdir))??;
+    let mut text = String::new();
+    for (number, step) in report.steps.iter().enumerate() {
+        let _ = writeln!(text, "{}. {step}", number + 1);
+    }
+    Ok(Output::ok(&report, text))
+}

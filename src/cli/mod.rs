@@ -1,0 +1,190 @@
+//! The command line: argument definitions, one entry point per command, and rendering.
+//!
+//! Every command returns an [`Output`] or an [`Error`]; both are rendered here, once, as text or
+//! as one JSON document with `--json`. The JSON shape is the same for every command:
+//!
+//! ```text
+//! {"command": "pin", "status": "ok", "exit_code": 0, "result": { ... }}
+//! {"command": "pin", "status": "check_failed", "exit_code": 1, "error": {"kind": "name_mismatch", "message": "..."}}
+//! ```
+
+mod lab;
+mod trust;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{Error, ExitStatus, Result};
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  a check failed (name mismatch, fingerprint mismatch, no root found, host not an FQDN)
+  2  usage or input error (bad argument, unreadable or invalid file, confirmation missing)
+  3  network or TLS error (resolve, connect, timeout, handshake)
+  4  store error (store in use by another process, unreadable, or not writable)";
+
+/// gwtrust: trust-store manager for presence gateways.
+///
+/// Fetches an Exchange server's certificate chain over TLS and pins only its root CA, the way a
+/// presence server's trust store needs it; makes lab CAs and OWA certificates for test servers.
+#[derive(Debug, Parser)]
+#[command(name = "gwtrust", version, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// Store directory [default: $GWTRUST_STORE, else $XDG_DATA_HOME/gwtrust, else ~/.local/share/gwtrust]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Capture the certificate chain a server presents and report on it; trusts nothing.
+    Fetch(trust::FetchArgs),
+    /// Fetch a server's chain and store only its root CA, after the fingerprint is confirmed.
+    Pin(trust::PinArgs),
+    /// List the certificates in the store.
+    List(trust::ListArgs),
+    /// Show one stored certificate by fingerprint prefix.
+    Show(trust::ShowArgs),
+    /// Remove a stored certificate by fingerprint prefix.
+    Remove(trust::RemoveArgs),
+    /// Make lab CAs and server certificates, and serve them like OWA.
+    #[command(subcommand)]
+    Lab(lab::LabCommand),
+    /// Run the main job end to end on loopback with a generated lab CA.
+    Demo(lab::DemoArgs),
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Fetch(_) => "fetch",
+            Command::Pin(_) => "pin",
+            Command::List(_) => "list",
+            Command::Show(_) => "show",
+            Command::Remove(_) => "remove",
+            Command::Lab(lab::LabCommand::Ca(_)) => "lab ca",
+            Command::Lab(lab::LabCommand::Server(_)) => "lab server",
+            Command::Lab(lab::LabCommand::Serve(_)) => "lab serve",
+            Command::Demo(_) => "demo",
+        }
+    }
+}
+
+/// Global options every command can read.
+pub struct Context {
+    pub store: Option<PathBuf>,
+    pub json: bool,
+}
+
+/// What a command produced: a JSON result, the text for a person, and the exit status.
+pub struct Output {
+    pub result: serde_json::Value,
+    pub text: String,
+    pub status: ExitStatus,
+}
+
+impl Output {
+    /// A successful output.
+    pub fn ok(result: impl serde::Serialize, text: String) -> Output {
+        Output {
+            result: to_json(result),
+            text,
+            status: ExitStatus::Ok,
+        }
+    }
+
+    /// An output whose checks failed: printed in full, with exit code 1.
+    pub fn check_failed(result: impl serde::Serialize, text: String) -> Output {
+        Output {
+            result: to_json(result),
+            text,
+            status: ExitStatus::CheckFailed,
+        }
+    }
+}
+
+fn to_json(value: impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(value)
+        .unwrap_or_else(|err| serde_json::json!({ "serialization_error": err.to_string() }))
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> u8 {
+    let context = Context {
+        store: cli.store,
+        json: cli.json,
+    };
+    let name = cli.command.name();
+
+    let result = match cli.command {
+        Command::Fetch(args) => trust::fetch(args, &context),
+        Command::Pin(args) => trust::pin(args, &context),
+        Command::List(args) => trust::list(args, &context),
+        Command::Show(args) => trust::show(args, &context),
+        Command::Remove(args) => trust::remove(args, &context),
+        Command::Lab(command) => lab::run(command, &context),
+        Command::Demo(args) => lab::demo(args, &context),
+    };
+
+    render(name, context.json, result)
+}
+
+/// Prints an output or an error, once, and returns the exit code.
+fn render(command: &str, json: bool, result: Result<Output>) -> u8 {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+
+    let status = match result {
+        Ok(output) => {
+            let status = output.status;
+            if json {
+                let document = serde_json::json!({
+                    "command": command,
+                    "status": status,
+                    "exit_code": status.code(),
+                    "result": output.result,
+                });
+                let _ = writeln!(out, "{document:#}");
+            } else {
+                let _ = write!(out, "{}", output.text);
+            }
+            status
+        }
+        Err(error) => {
+            let status = error.exit_status();
+            if json {
+                let document = serde_json::json!({
+                    "command": command,
+                    "status": status,
+                    "exit_code": status.code(),
+                    "error": { "kind": error.kind(), "message": error.to_string() },
+                });
+                let _ = writeln!(out, "{document:#}");
+            } else {
+                eprintln!("gwtrust {command}: error: {error}");
+            }
+            status
+        }
+    };
+    let _ = out.flush();
+    status.code()
+}
+
+/// Runs an async workflow on a multi-threaded tokio runtime.
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Error::Network(format!("cannot start the async runtime: {err}")))?;
+    Ok(runtime.block_on(future))
+}

@@ -1,0 +1,139 @@
+//! `demo`: the main job end to end on loopback, with nothing outside the machine involved.
+//!
+//! In a temporary directory: make a lab root CA and an OWA server certificate for
+//! `owa.lab.example.test`, serve the chain (without its root) on a free loopback port, pin the
+//! server with `--connect` to that port and the CA's own fingerprint as the expected one, and
+//! list the store. The demo succeeds only when the pinned root is the generated CA.
+
+use serde::Serialize;
+
+use crate::capture::CaptureOptions;
+use crate::cert;
+use crate::error::{Error, Result};
+use crate::lab::serve::{LabServer, ServeOptions};
+use crate::lab::{self, CaRequest, KeyKind, LoadedCa, ServerRequest};
+use crate::pin::{self, Confirmation, PinOptions, PinReport};
+use crate::target::Target;
+use crate::trust_store;
+
+/// The OWA host name the demo certificate is issued for; `.test` is reserved (RFC 2606).
+pub const DEMO_HOST: &str = "owa.lab.example.test";
+
+/// What the demo did, step by step.
+#[derive(Debug, Serialize)]
+pub struct DemoReport {
+    pub steps: Vec<String>,
+    pub generated_ca_fingerprint: String,
+    pub pinned_fingerprint: String,
+    pub pin: PinReport,
+    pub stored: Vec<String>,
+}
+
+/// Runs the demo in `workdir`, which must exist and be empty or disposable.
+pub async fn run(workdir: &std::path::Path) -> Result<DemoReport> {
+    let mut steps = Vec::new();
+
+    let ca_dir = workdir.join("ca");
+    let ca = lab::generate_ca(&CaRequest {
+        common_name: lab::DEFAULT_CA_NAME.into(),
+        key: KeyKind::Rsa2048,
+        days: lab::DEFAULT_CA_DAYS,
+    })?;
+    lab::write_ca(&ca_dir, &ca)?;
+    let ca_fingerprint = cert::fingerprint(&ca.cert_der);
+    steps.push(format!(
+        "Made a lab root CA, {:?}, in {} (SHA-256 {ca_fingerprint}).",
+        lab::DEFAULT_CA_NAME,
+        ca_dir.display()
+    ));
+
+    let loaded: LoadedCa = lab::load_ca(&ca_dir)?;
+    let server_dir = workdir.join("owa");
+    let server = lab::generate_server(
+        &loaded,
+        &ServerRequest {
+            host: DEMO_HOST.into(),
+            extra_sans: Vec::new(),
+            key: KeyKind::Rsa2048,
+            days: lab::DEFAULT_SERVER_DAYS,
+        },
+    )?;
+    lab::write_server(&server_dir, &server)?;
+    steps.push(format!(
+        "Issued an OWA server certificate for {DEMO_HOST} (subjectAltName {DEMO_HOST}, serverAuth) in {}.",
+        server_dir.display()
+    ));
+
+    let lab_server = LabServer::bind(
+        "127.0.0.1:0",
+        &ServeOptions {
+            chain: server.chain.clone(),
+            key_pem: server.key_pem.clone().into_bytes(),
+            send_root: false,
+        },
+    )
+    .await?;
+    let addr = lab_server.local_addr();
+    let serving = tokio::spawn(lab_server.run());
+    steps.push(format!(
+        "Serving leaf only (no root, as most Exchange servers do) on {addr}, answering GET /owa/ with 401 like OWA."
+    ));
+
+    let store_dir = workdir.join("store");
+    let store = trust_store::open(&store_dir)?;
+    let target = Target::parse(DEMO_HOST)?;
+    let capture = CaptureOptions {
+        connect: Some(addr.to_string()),
+        ..CaptureOptions::default()
+    };
+    let options = PinOptions {
+        list: trust_store::PRESENCE_LIST.into(),
+        // The server does not send its root, so it is found in the CA file, as an admin
+        // would pass the root they got from their CA.
+        ca_file: Some(ca_dir.join("ca.pem")),
+        ..PinOptions::default()
+    };
+    let pinned = pin::pin(
+        &store,
+        &target,
+        &capture,
+        &options,
+        Confirmation::Expect(ca_fingerprint),
+    )
+    .await;
+    serving.abort();
+    let pinned = pinned?;
+    steps.push(format!(
+        "Pinned {DEMO_HOST} (dialled at {addr}): the host matches the leaf, the root came from the CA file, its fingerprint was confirmed, and only the root went into list {}.",
+        pinned.list
+    ));
+
+    let stored: Vec<String> = store
+        .entries(trust_store::PRESENCE_LIST)?
+        .iter()
+        .map(|entry| format!("{} {}", entry.fingerprint, entry.subject))
+        .collect();
+    steps.push(format!(
+        "The store at {} now holds {} certificate(s) in list {}.",
+        store_dir.display(),
+        stored.len(),
+        trust_store::PRESENCE_LIST
+    ));
+
+    let pinned_fingerprint = cert::fingerprint(&pinned.root.der);
+    if pinned_fingerprint != ca_fingerprint || stored.len() != 1 {
+        return Err(Error::CheckFailed(format!(
+            "demo failed: the pinned root {pinned_fingerprint} is not the generated CA {ca_fingerprint}, or the list holds {} certificates instead of 1",
+            stored.len()
+        )));
+    }
+    steps.push("The pinned root's fingerprint equals the generated CA's: the demo passed.".into());
+
+    Ok(DemoReport {
+        steps,
+        generated_ca_fingerprint: ca_fingerprint.to_string(),
+        pinned_fingerprint: pinned_fingerprint.to_string(),
+        pin: pinned,
+        stored,
+    })
+}

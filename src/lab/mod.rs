@@ -1,0 +1,313 @@
+//! Lab generation: a root CA and OWA server certificates for test Exchange servers.
+//!
+//! A CA directory holds `ca.pem` (the CA certificate), `ca.key` (its private key, mode 0600)
+//! and `chain.pem` (the CA certificate followed by its issuers up to the root; for a root, the
+//! root alone). A server directory holds `cert.pem`, `key.pem` (mode 0600) and `chain.pem`
+//! (the leaf followed by the CA's chain, root last).
+
+pub mod serve;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, RsaKeySize, SanType, SerialNumber,
+};
+use rustls::pki_types::CertificateDer;
+use time::{Duration, OffsetDateTime};
+
+use crate::error::{Error, Result};
+use crate::files::{self, PRIVATE_MODE, PUBLIC_MODE};
+use crate::formats;
+
+/// The default common name of a lab root CA.
+pub const DEFAULT_CA_NAME: &str = "gwtrust Lab Root CA";
+/// The default validity of a lab CA, in days.
+pub const DEFAULT_CA_DAYS: u32 = 3650;
+/// The default validity of a lab server certificate, in days.
+pub const DEFAULT_SERVER_DAYS: u32 = 825;
+
+/// The key algorithm and size of a generated key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeyKind {
+    /// RSA 2048, the default: Exchange 2007 and 2010-era servers expect RSA.
+    #[default]
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+    P256,
+    P384,
+}
+
+impl KeyKind {
+    /// The command-line names, in the order `--help` lists them.
+    pub const NAMES: [&'static str; 5] = ["rsa2048", "rsa3072", "rsa4096", "p256", "p384"];
+
+    fn generate(self) -> std::result::Result<KeyPair, rcgen::Error> {
+        match self {
+            KeyKind::Rsa2048 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_2048)
+            }
+            KeyKind::Rsa3072 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_3072)
+            }
+            KeyKind::Rsa4096 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_4096)
+            }
+            KeyKind::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
+            KeyKind::P384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
+        }
+    }
+}
+
+impl FromStr for KeyKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        match text.to_ascii_lowercase().as_str() {
+            "rsa2048" => Ok(KeyKind::Rsa2048),
+            "rsa3072" => Ok(KeyKind::Rsa3072),
+            "rsa4096" => Ok(KeyKind::Rsa4096),
+            "p256" => Ok(KeyKind::P256),
+            "p384" => Ok(KeyKind::P384),
+            _ => Err(format!("expected one of {}", KeyKind::NAMES.join(", "))),
+        }
+    }
+}
+
+/// Options for `lab ca`.
+#[derive(Clone, Debug)]
+pub struct CaRequest {
+    pub common_name: String,
+    pub key: KeyKind,
+    pub days: u32,
+}
+
+/// Options for `lab server`.
+#[derive(Clone, Debug)]
+pub struct ServerRequest {
+    /// The FQDN the certificate is for: the first SAN and the CN.
+    pub host: String,
+    /// Further SAN entries: DNS names or IP addresses.
+    pub extra_sans: Vec<String>,
+    pub key: KeyKind,
+    pub days: u32,
+}
+
+/// A generated certificate with its key, in memory.
+pub struct Generated {
+    pub cert_pem: String,
+    pub cert_der: CertificateDer<'static>,
+    pub key_pem: String,
+    /// The certificate followed by its issuers, root last.
+    pub chain: Vec<CertificateDer<'static>>,
+}
+
+/// A CA loaded from a CA directory, able to issue certificates.
+pub struct LoadedCa {
+    pub der: CertificateDer<'static>,
+    pub chain: Vec<CertificateDer<'static>>,
+    key: KeyPair,
+}
+
+/// Generates a self-signed root CA: basicConstraints CA (critical), keyCertSign and cRLSign,
+/// and a subject key identifier.
+pub fn generate_ca(request: &CaRequest) -> Result<Generated> {
+    let what = format!("lab CA {:?}", request.common_name);
+    let key = request
+        .key
+        .generate()
+        .map_err(|e| generation_error(&what, e))?;
+
+    let mut params = base_params(request.days, &what)?;
+    params.distinguished_name = distinguished_name(&request.common_name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| generation_error(&what, e))?;
+    let der = cert.der().clone();
+    Ok(Generated {
+        cert_pem: cert.pem(),
+        chain: vec![der.clone()],
+        cert_der: der,
+        key_pem: key.serialize_pem(),
+    })
+}
+
+/// Generates a server certificate for `request.host`, issued by `ca`: serverAuth EKU, the host
+/// as first SAN and as CN, and an authority key identifier.
+pub fn generate_server(ca: &LoadedCa, request: &ServerRequest) -> Result<Generated> {
+    let what = format!("lab server certificate for {:?}", request.host);
+    crate::names::is_fqdn(&request.host).map_err(|err| Error::InvalidArgument {
+        what: "--host",
+        value: request.host.clone(),
+        reason: err.to_string(),
+    })?;
+
+    let mut names = vec![request.host.clone()];
+    for extra in &request.extra_sans {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(extra)) {
+            names.push(extra.clone());
+        }
+    }
+    let mut sans = Vec::with_capacity(names.len());
+    for name in &names {
+        let san =
+            match name.parse::<std::net::IpAddr>() {
+                Ok(ip) => SanType::IpAddress(ip),
+                Err(_) => SanType::DnsName(name.clone().try_into().map_err(|e| {
+                    Error::InvalidArgument {
+                        what: "--san",
+                        value: name.clone(),
+                        reason: format!("not a valid DNS name: {e}"),
+                    }
+                })?),
+            };
+        sans.push(san);
+    }
+
+    let key = request
+        .key
+        .generate()
+        .map_err(|e| generation_error(&what, e))?;
+    let mut params = base_params(request.days, &what)?;
+    params.distinguished_name = distinguished_name(&request.host);
+    params.subject_alt_names = sans;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.use_authority_key_identifier_extension = true;
+
+    let issuer =
+        Issuer::from_ca_cert_der(&ca.der, &ca.key).map_err(|e| generation_error(&what, e))?;
+    let cert = params
+        .signed_by(&key, &issuer)
+        .map_err(|e| generation_error(&what, e))?;
+
+    let der = cert.der().clone();
+    let mut chain = vec![der.clone()];
+    chain.extend(ca.chain.iter().cloned());
+    Ok(Generated {
+        cert_pem: cert.pem(),
+        cert_der: der,
+        key_pem: key.serialize_pem(),
+        chain,
+    })
+}
+
+/// Writes a generated CA into `dir` as `ca.pem`, `ca.key` and `chain.pem`.
+pub fn write_ca(dir: &Path, ca: &Generated) -> Result<Vec<PathBuf>> {
+    files::create_dir(dir)?;
+    let chain_pem = formats::to_pem_bundle(ca.chain.iter().map(|c| c.as_ref()));
+    let outputs = [
+        (dir.join("ca.key"), ca.key_pem.as_bytes(), PRIVATE_MODE),
+        (dir.join("ca.pem"), ca.cert_pem.as_bytes(), PUBLIC_MODE),
+        (dir.join("chain.pem"), chain_pem.as_bytes(), PUBLIC_MODE),
+    ];
+    write_all(&outputs)
+}
+
+/// Writes a generated server certificate into `dir` as `cert.pem`, `key.pem` and `chain.pem`.
+pub fn write_server(dir: &Path, server: &Generated) -> Result<Vec<PathBuf>> {
+    files::create_dir(dir)?;
+    let chain_pem = formats::to_pem_bundle(server.chain.iter().map(|c| c.as_ref()));
+    let outputs = [
+        (dir.join("key.pem"), server.key_pem.as_bytes(), PRIVATE_MODE),
+        (
+            dir.join("cert.pem"),
+            server.cert_pem.as_bytes(),
+            PUBLIC_MODE,
+        ),
+        (dir.join("chain.pem"), chain_pem.as_bytes(), PUBLIC_MODE),
+    ];
+    write_all(&outputs)
+}
+
+/// Loads a CA directory written by [`write_ca`].
+pub fn load_ca(dir: &Path) -> Result<LoadedCa> {
+    let cert_path = dir.join("ca.pem");
+    let key_path = dir.join("ca.key");
+    let chain_path = dir.join("chain.pem");
+
+    let der = formats::read_certificates(&cert_path)?
+        .into_iter()
+        .next()
+        .expect("read_certificates returns at least one certificate");
+    let chain = if chain_path.exists() {
+        formats::read_certificates(&chain_path)?
+    } else {
+        vec![der.clone()]
+    };
+
+    let key_text = String::from_utf8(files::read(&key_path)?).map_err(|_| Error::InvalidInput {
+        path: key_path.clone(),
+        reason: "the key file is not PEM text".into(),
+    })?;
+    let key = KeyPair::from_pem(&key_text).map_err(|e| Error::InvalidInput {
+        path: key_path.clone(),
+        reason: format!("not a usable private key: {e}"),
+    })?;
+
+    Ok(LoadedCa { der, chain, key })
+}
+
+/// Loads a server directory written by [`write_server`]: the chain and the PEM key text.
+pub fn load_server(dir: &Path) -> Result<(Vec<CertificateDer<'static>>, Vec<u8>)> {
+    let chain = formats::read_certificates(&dir.join("chain.pem"))?;
+    let key = files::read(&dir.join("key.pem"))?;
+    Ok((chain, key))
+}
+
+fn write_all(outputs: &[(PathBuf, &[u8], u32)]) -> Result<Vec<PathBuf>> {
+    for (path, data, mode) in outputs {
+        files::write_atomic(path, data, *mode)?;
+    }
+    Ok(outputs.iter().map(|(path, _, _)| path.clone()).collect())
+}
+
+fn base_params(days: u32, what: &str) -> Result<CertificateParams> {
+    if days == 0 || days > 36_500 {
+        return Err(Error::InvalidArgument {
+            what: "--days",
+            value: days.to_string(),
+            reason: "expected a validity from 1 to 36500 days".into(),
+        });
+    }
+
+    let mut serial = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut serial).map_err(|_| Error::Generate {
+        what: what.to_string(),
+        reason: "the system random number generator failed".into(),
+    })?;
+    // A positive serial number of at most 20 octets (RFC 5280 section 4.1.2.2).
+    serial[0] &= 0x7f;
+    serial[0] |= 0x01;
+
+    let now = OffsetDateTime::now_utc();
+    let mut params = CertificateParams::default();
+    params.serial_number = Some(SerialNumber::from_slice(&serial));
+    // Backdated by an hour so a peer whose clock is slightly behind accepts it at once.
+    params.not_before = now - Duration::hours(1);
+    params.not_after = now + Duration::days(i64::from(days));
+    Ok(params)
+}
+
+fn distinguished_name(common_name: &str) -> DistinguishedName {
+    let mut name = DistinguishedName::new();
+    name.push(DnType::OrganizationName, "gwtrust lab");
+    name.push(DnType::CommonName, common_name);
+    name
+}
+
+fn generation_error(what: &str, err: rcgen::Error) -> Error {
+    Error::Generate {
+        what: what.to_string(),
+        reason: err.to_string(),
+    }
+}
