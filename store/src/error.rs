@@ -22,8 +22,8 @@ pub enum StoreError {
 
     /// The store directory could not be created or set to mode 0700.
     #[error(
-        "cannot create store directory {} with mode 0700: {source}. \
-         Check the permissions of its parent, or pass --store DIR",
+        "cannot create store directory {} or set its mode to 0700: {source}. \
+         Check the permissions of the directory and its parent, or pass --store DIR",
         path.display()
     )]
     Io {
@@ -41,7 +41,7 @@ pub enum StoreError {
     Corrupt {
         /// Tree and key of the record, such as `entries/roots/ab12…`.
         what: String,
-        /// What is wrong with it.
+        /// Description of the problem.
         detail: String,
     },
 

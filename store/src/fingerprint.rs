@@ -22,7 +22,7 @@ pub struct Fingerprint(pub [u8; 32]);
 pub struct ParseFingerprintError {
     /// Text as the caller passed it.
     pub input: String,
-    /// Which rule the text breaks.
+    /// Description of the rule that the text breaks.
     pub reason: String,
 }
 

@@ -92,7 +92,7 @@ pub struct Entry {
     /// Hosts the certificate was pinned for, sorted and without duplicates.
     /// Host names are compared byte for byte, so callers should lowercase them.
     pub hosts: Vec<String>,
-    /// How the certificate entered the list, such as `pin` or `import`.
+    /// Origin of the entry, such as `pin` or `import`.
     pub source: String,
     /// Time the entry was first added, as RFC 3339 UTC text from the caller.
     pub added: String,

@@ -163,8 +163,10 @@ pub(crate) fn sorted_unique(hosts: &[String]) -> Vec<String> {
     hosts
 }
 
-/// Serializes a stored value. serde_json cannot fail on these types, which
-/// have string keys only, so a failure is reported as corruption of `what`.
+/// Serializes a stored value. The serde_json 1 docs of `to_vec` name two
+/// failure causes, maps with non-string keys and a failing `Serialize` impl,
+/// and the stored types have neither. Should it fail anyway, the error names
+/// the record as `what`.
 pub(crate) fn encode<T: Serialize>(
     what: impl Fn() -> String,
     value: &T,

@@ -20,8 +20,8 @@ use crate::records::{
 };
 use crate::{Entry, Fingerprint, ListInfo, ServiceRecord, StoreError};
 
-/// Permission bits of the store directory: owner only, because it holds the
-/// trust anchors the gateway relies on.
+/// Permission bits of the store directory: owner only, because it contains
+/// the trust anchors that the gateway relies on.
 const DIR_MODE: u32 = 0o700;
 
 /// How long [`Store::open`] retries while the database lock is held, before
@@ -29,8 +29,8 @@ const DIR_MODE: u32 = 0o700;
 /// holder is gone, for two reasons. sled 0.34.7 releases it only when its
 /// background I/O threads drop their last reference to the database file,
 /// which may happen after the `Store` is dropped. A child process that is
-/// being spawned also holds a copy of the file descriptor until it calls
-/// exec. The value is an estimate with a wide margin for both delays.
+/// being spawned also keeps a copy of the file descriptor, and so the lock,
+/// until it calls exec. The value is an estimate with a wide margin for both delays.
 const LOCK_WAIT: Duration = Duration::from_millis(250);
 
 /// Pause between two attempts to take the database lock.
@@ -39,11 +39,15 @@ const LOCK_RETRY_INTERVAL: Duration = Duration::from_millis(10);
 /// Trust lists, their certificates and installed service certificates in a
 /// sled database.
 ///
-/// Every mutating method runs one sled transaction over the trees it changes
-/// and flushes the database before it returns `Ok`, so an error leaves the
-/// store as it was before the call. One `Store` may be shared between
-/// threads. A second `Store` on the same directory, in this process or
-/// another, fails to open with [`StoreError::InUse`].
+/// Every mutating method makes its changes in one sled transaction and
+/// flushes the database before it returns `Ok`. An error before the commit
+/// leaves the store unchanged. If the flush after the commit fails, the
+/// method returns [`StoreError::Database`] and the change may or may not be
+/// on disk.
+///
+/// One `Store` may be shared between threads. A second `Store` on the same
+/// directory, in this process or another, fails to open with
+/// [`StoreError::InUse`].
 pub struct Store {
     pub(crate) path: PathBuf,
     pub(crate) db: sled::Db,
@@ -82,8 +86,7 @@ impl Store {
     ///
     /// Returns [`StoreError::InUse`] when another handle still has the store
     /// open after up to 250 ms of retries, and [`StoreError::Io`] when the
-    /// directory cannot be created or its
-    /// mode cannot be set.
+    /// directory cannot be created or its mode cannot be set.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         prepare_dir(dir).map_err(|source| StoreError::Io {
             path: dir.to_owned(),
@@ -258,17 +261,18 @@ impl Store {
         Ok(names)
     }
 
-    /// Returns the stored form of every service except `except`.
-    pub(crate) fn stored_services_except(
+    /// Returns the stored form of every service, leaving out `except` if given.
+    pub(crate) fn stored_services(
         &self,
-        except: &str,
+        except: Option<&str>,
     ) -> Result<Vec<StoredService>, StoreError> {
         let mut services = Vec::new();
         for item in self.services.iter() {
             let (key, value) = item?;
-            if *key != *except.as_bytes() {
-                services.push(decode(|| service_what(&key), &value)?);
+            if except.is_some_and(|name| *key == *name.as_bytes()) {
+                continue;
             }
+            services.push(decode(|| service_what(&key), &value)?);
         }
         Ok(services)
     }

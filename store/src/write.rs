@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use sled::transaction::ConflictableTransactionError;
 
 use crate::records::{
-    decode, encode, entry_key, sorted_unique, StoredEntry, StoredService, StoredServiceCert,
+    decode, encode, entry_key, entry_prefix, sorted_unique, split_entry_key, StoredEntry,
+    StoredService, StoredServiceCert,
 };
 use crate::store::{check_list_name, check_service_name, decode_list, service_what, Tx, TxResult};
 use crate::{Entry, Fingerprint, ListInfo, Policy, PutOutcome, ServiceRecord, Store, StoreError};
@@ -47,11 +48,7 @@ impl Store {
         }
 
         let mut keys = Vec::new();
-        for key in self
-            .entries
-            .scan_prefix(crate::records::entry_prefix(name))
-            .keys()
-        {
+        for key in self.entries.scan_prefix(entry_prefix(name)).keys() {
             keys.push(key?);
         }
         if !keys.is_empty() && !force {
@@ -62,10 +59,10 @@ impl Store {
         }
         let fingerprints = keys
             .iter()
-            .map(|key| crate::records::split_entry_key(key).map(|(_, fingerprint)| fingerprint))
+            .map(|key| split_entry_key(key).map(|(_, fingerprint)| fingerprint))
             .collect::<Result<Vec<_>, _>>()?;
         let list_names = self.list_names()?;
-        let services = self.stored_services_except("")?;
+        let services = self.stored_services(None)?;
 
         self.transact(|tx| {
             if tx.lists.remove(name)?.is_none() {
@@ -119,7 +116,7 @@ impl Store {
         check_list_name(list)?;
         let _guard = self.lock_operations();
         let list_names = self.list_names()?;
-        let services = self.stored_services_except("")?;
+        let services = self.stored_services(None)?;
 
         self.transact(|tx| {
             if tx.lists.get(list)?.is_none() {
@@ -138,7 +135,7 @@ impl Store {
     pub fn remove_everywhere(&self, fingerprint: &Fingerprint) -> Result<Vec<String>, StoreError> {
         let _guard = self.lock_operations();
         let list_names = self.list_names()?;
-        let services = self.stored_services_except("")?;
+        let services = self.stored_services(None)?;
 
         self.transact(|tx| {
             let mut removed_from = Vec::new();
@@ -218,7 +215,7 @@ impl Store {
         check_list_name(&record.list)?;
         let _guard = self.lock_operations();
         let list_names = self.list_names()?;
-        let other_services = self.stored_services_except(&record.name)?;
+        let other_services = self.stored_services(Some(&record.name))?;
         let stored = StoredService::from_record(record);
 
         self.transact(|tx| {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{create_list, der_for, entry, fingerprint, open_store, temp_store};
+use common::{create_list, der_for, entry, fingerprint, open_raw_db, open_store, temp_store};
 use gwtrust_store::{PutOutcome, StoreError};
 
 #[test]
@@ -110,7 +110,7 @@ fn put_all_is_atomic() {
     }
 
     // Nothing from the batch may reach the disk either, including DERs.
-    let db = sled::open(&path).unwrap();
+    let db = open_raw_db(&path);
     assert!(db.open_tree("entries").unwrap().is_empty());
     assert!(db.open_tree("certs").unwrap().is_empty());
 }
@@ -268,8 +268,8 @@ fn remove_keeps_cert_used_by_other_list() {
     assert!(!store.remove("exchange", &shared).unwrap());
 
     assert_eq!(store.get("exchange", &shared).unwrap(), None);
-    let kept = store.get("backup", &shared).unwrap().unwrap();
-    assert_eq!(kept.der, der_for(&shared));
+    let backup_entry = store.get("backup", &shared).unwrap().unwrap();
+    assert_eq!(backup_entry.der, der_for(&shared));
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn remove_everywhere_names_lists() {
     }
 
     // The DER goes once no entry refers to it, and the other one stays.
-    let certs = sled::open(&path).unwrap().open_tree("certs").unwrap();
+    let certs = open_raw_db(&path).open_tree("certs").unwrap();
     assert!(!certs.contains_key(target.0).unwrap());
     assert!(certs.contains_key(fingerprint("cd").0).unwrap());
 }
@@ -321,7 +321,7 @@ fn corrupt_entry_is_error_not_panic() {
             .unwrap();
     }
     {
-        let db = sled::open(&path).unwrap();
+        let db = open_raw_db(&path);
         let mut key = b"exchange\0".to_vec();
         key.extend_from_slice(&fingerprint("ab").0);
         db.open_tree("entries")

@@ -99,3 +99,9 @@ fn second_open_in_process_is_in_use() {
         "the lock should be released on drop"
     );
 }
+
+#[test]
+fn store_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Store>();
+}

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{create_list, der_for, entry, fingerprint, open_store, temp_store};
+use common::{create_list, der_for, entry, fingerprint, open_raw_db, open_store, temp_store};
 use gwtrust_store::{ServiceCert, ServiceRecord, StoreError};
 
 const FIRST_INSTALL: &str = "2024-05-01T10:00:00Z";
@@ -172,7 +172,7 @@ fn put_service_drops_unreferenced_der() {
         assert!(store.remove("exchange", &fingerprint("cc")).unwrap());
     }
 
-    let certs = sled::open(&path).unwrap().open_tree("certs").unwrap();
+    let certs = open_raw_db(&path).open_tree("certs").unwrap();
     assert!(
         !certs.contains_key(fingerprint("aa").0).unwrap(),
         "aa is referenced by nothing"

@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use gwtrust_store::{Entry, Fingerprint, Policy, Store};
 use tempfile::TempDir;
@@ -52,4 +54,24 @@ pub fn create_list(store: &Store, name: &str) {
     store
         .create_list(name, Policy::RootOnly, CREATED)
         .unwrap_or_else(|error| panic!("create list {name}: {error}"));
+}
+
+/// Opens the sled database of a store directly, to inspect or damage trees
+/// that the API does not expose. sled 0.34.7 may release the lock of a
+/// dropped store a few milliseconds late, so this retries for up to 1 s
+/// while the lock is held, as `Store::open` does for 250 ms.
+pub fn open_raw_db(path: &Path) -> sled::Db {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(error)
+                if error.to_string().contains("could not acquire lock")
+                    && Instant::now() < deadline =>
+            {
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(error) => panic!("open sled database at {}: {error}", path.display()),
+        }
+    }
 }
