@@ -21,6 +21,16 @@ pub enum Role {
     Root,
 }
 
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Leaf => "leaf",
+            Role::Intermediate => "intermediate",
+            Role::Root => "root",
+        })
+    }
+}
+
 /// One presented certificate with its position and role.
 #[derive(Clone, Debug, Serialize)]
 pub struct PresentedCert {

@@ -85,7 +85,7 @@ pub enum Error {
     #[error("{0}")]
     CheckFailed(String),
 
-    #[error("{host} is not an FQDN: {reason}. A presence gateway is configured by FQDN because the presence server compares that host against the names in the Exchange certificate; use the full name (for example owa.example.com), or pass --allow-non-fqdn; nothing was written")]
+    #[error("{reason}; or pass --allow-non-fqdn. Nothing was written")]
     NotFqdn { host: String, reason: String },
 
     #[error("{host} does not match the leaf certificate ({detail}). The presence server would reject this gateway; configure a host the certificate names, reissue the certificate with this host as a subjectAltName, or pass --allow-name-mismatch; nothing was written")]

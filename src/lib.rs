@@ -15,7 +15,6 @@ pub mod fetch;
 pub mod files;
 pub mod formats;
 pub mod lab;
-#[path = "names.rs.stub"]
 pub mod names;
 pub mod pin;
 pub mod target;

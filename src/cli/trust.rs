@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{block_on, Context, Output};
 use crate::capture::{CaptureOptions, Sni};
-use crate::chain::{ChainReport, Role, Root, RootSource};
+use crate::chain::{ChainReport, Root, RootSource};
 use crate::error::{Error, Result};
 use crate::fetch::FetchReport;
 use crate::formats;
@@ -503,13 +503,8 @@ fn render_chain(text: &mut String, chain: &ChainReport) {
         chain.certificates.len()
     );
     for cert in &chain.certificates {
-        let role = match cert.role {
-            Role::Leaf => "leaf",
-            Role::Intermediate => "intermediate",
-            Role::Root => "root",
-        };
         let s = &cert.summary;
-        let _ = writeln!(text, "  [{}] {role}: {}", cert.position, s.subject);
+        let _ = writeln!(text, "  [{}] {}: {}", cert.position, cert.role, s.subject);
         let _ = writeln!(text, "      issuer      {}", s.issuer);
         let _ = writeln!(text, "      serial      {}", s.serial);
         let _ = writeln!(
@@ -568,7 +563,7 @@ fn render_pin(text: &mut String, report: &PinReport) {
     for discarded in &report.discarded {
         let _ = writeln!(
             text,
-            "Not stored ({:?}, a trust list keeps roots only): {}",
+            "Not stored ({}; a trust list keeps roots only): {}",
             discarded.role, discarded.subject
         );
     }

@@ -164,7 +164,13 @@ where
         buffer.drain(..head_end);
         let (method, path, close) = parse_head(&head);
 
-        let reply = answer(&method, &path, close);
+        let mut reply = answer(&method, &path, close);
+        if method == "HEAD" {
+            // A HEAD response carries the headers of a GET, without the body.
+            if let Some(end) = reply.find("\r\n\r\n") {
+                reply.truncate(end + 4);
+            }
+        }
         stream.write_all(reply.as_bytes()).await?;
         stream.flush().await?;
         if close {
