@@ -76,7 +76,7 @@ pub async fn run(workdir: &std::path::Path) -> Result<DemoReport> {
     let addr = lab_server.local_addr();
     let serving = tokio::spawn(lab_server.run());
     steps.push(format!(
-        "Serving leaf only (no root, as most Exchange servers do) on {addr}, answering GET /owa/ with 401 like OWA."
+        "Serving the leaf without its root, as HTTPS servers usually do, on {addr}; GET /owa/ answers 401 like OWA."
     ));
 
     let store_dir = workdir.join("store");

@@ -154,6 +154,15 @@ impl Error {
             | Error::Timeout { .. }
             | Error::Handshake { .. }
             | Error::Network(_) => ExitStatus::Network,
+            // A list or a prefix named on the command line is the caller's input.
+            Error::Store(
+                StoreError::ListNotFound { .. }
+                | StoreError::ListExists { .. }
+                | StoreError::ListNotEmpty { .. }
+                | StoreError::InvalidPrefix { .. }
+                | StoreError::InvalidListName { .. }
+                | StoreError::InvalidServiceName { .. },
+            ) => ExitStatus::Usage,
             Error::Store(_) => ExitStatus::Store,
         }
     }

@@ -206,6 +206,11 @@ pub fn demo(args: DemoArgs, _context: &Context) -> Result<Output> {
 
     let report = block_on(crate::demo::run(&workdir))??;
     let mut text = String::new();
+    if args.keep.is_none() {
+        text.push_str(
+            "Working in a temporary directory, removed at exit (--keep DIR keeps the files).\n",
+        );
+    }
     for (number, step) in report.steps.iter().enumerate() {
         let _ = writeln!(text, "{}. {step}", number + 1);
     }
