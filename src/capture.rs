@@ -2,7 +2,7 @@
 //!
 //! Capturing is not trusting. The verifier here accepts whatever chain the server sends, so
 //! that gwtrust can show and analyse it, and it still checks the handshake signature, so the
-//! peer holds the private key of the leaf it presented. Nothing returned from this module is
+//! peer has the private key of the leaf it presented. Nothing returned from this module is
 //! trusted: trust decisions happen in `pin` after the fingerprint is confirmed.
 //!
 //! This is the only TLS client path. `fetch` and `pin` run it once; the gateway checks run it
@@ -26,7 +26,7 @@ use crate::target::{Host, Target};
 /// The default limit for connecting and completing the handshake.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Which server name indication to send.
+/// The server name indication (SNI) to send.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Sni {
     /// The target's host, when it is a DNS name; none for an IP address.
@@ -59,7 +59,7 @@ impl Default for CaptureOptions {
     }
 }
 
-/// What one handshake recorded.
+/// The record of one handshake: chain, peer, SNI, protocol and cipher suite.
 #[derive(Clone, Debug)]
 pub struct Capture {
     /// The certificates in the order the server sent them, leaf first.

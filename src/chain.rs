@@ -42,7 +42,7 @@ pub struct PresentedCert {
     pub issued_by_next: bool,
 }
 
-/// What `fetch` reports about a presented chain.
+/// The report `fetch` prints about a presented chain.
 #[derive(Clone, Debug, Serialize)]
 pub struct ChainReport {
     pub certificates: Vec<PresentedCert>,
@@ -144,7 +144,7 @@ impl<'a> ParsedChain<'a> {
     }
 }
 
-/// Where a root certificate came from.
+/// The source of a root certificate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RootSource {

@@ -1,9 +1,9 @@
 //! `demo`: the main job end to end on loopback, with nothing outside the machine involved.
 //!
-//! In a temporary directory: make a lab root CA and an OWA server certificate for
-//! `owa.lab.example.test`, serve the chain (without its root) on a free loopback port, pin the
-//! server with `--connect` to that port and the CA's own fingerprint as the expected one, and
-//! list the store. The demo succeeds only when the pinned root is the generated CA.
+//! The demo works in a temporary directory. It makes a lab root CA and an OWA server
+//! certificate for `owa.lab.example.test` and serves the chain, without its root, on a free
+//! loopback port. Then it pins the server with `--connect` to that port, expecting the CA's own
+//! fingerprint, and lists the store. The demo succeeds only when the pinned root is the generated CA.
 
 use serde::Serialize;
 
@@ -19,7 +19,7 @@ use crate::trust_store;
 /// The OWA host name the demo certificate is issued for; `.test` is reserved (RFC 2606).
 pub const DEMO_HOST: &str = "owa.lab.example.test";
 
-/// What the demo did, step by step.
+/// The demo's steps, one line each, and the fingerprints it compared.
 #[derive(Debug, Serialize)]
 pub struct DemoReport {
     pub steps: Vec<String>,
@@ -123,7 +123,7 @@ pub async fn run(workdir: &std::path::Path) -> Result<DemoReport> {
     let pinned_fingerprint = cert::fingerprint(&pinned.root.der);
     if pinned_fingerprint != ca_fingerprint || stored.len() != 1 {
         return Err(Error::CheckFailed(format!(
-            "demo failed: the pinned root {pinned_fingerprint} is not the generated CA {ca_fingerprint}, or the list holds {} certificates instead of 1",
+            "demo failed: the pinned root {pinned_fingerprint} is not the generated CA {ca_fingerprint}, or the list contains {} certificates instead of 1",
             stored.len()
         )));
     }

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::names::{self, NameMatch, PresentedNames, Profile, ReferenceName};
 use crate::target::{Host, Target};
 
-/// What `fetch` prints: the connection, the chain, and whether the host matches the leaf.
+/// The report `fetch` prints: the connection, the chain, and the name check of the leaf.
 #[derive(Clone, Debug, Serialize)]
 pub struct FetchReport {
     pub target: String,

@@ -19,7 +19,7 @@ use crate::names;
 use crate::target::{Host, Target};
 use crate::trust_store;
 
-/// How the root's fingerprint is confirmed before it is stored.
+/// The way the root's fingerprint is confirmed before it is stored.
 pub enum Confirmation<'a> {
     /// `--yes`: the admin accepts whatever root is found.
     Yes,
@@ -40,7 +40,7 @@ pub struct PinOptions {
     pub allow_name_mismatch: bool,
 }
 
-/// What happened to the store.
+/// The change `pin` made to the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PinAction {
@@ -61,7 +61,7 @@ pub struct Discarded {
     pub fingerprint_sha256: String,
 }
 
-/// What `pin` prints.
+/// The report `pin` prints.
 #[derive(Clone, Debug, Serialize)]
 pub struct PinReport {
     pub list: String,

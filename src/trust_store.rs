@@ -1,4 +1,4 @@
-//! Where the trust store lives, and the lists every store starts with.
+//! The trust store's location, and the lists every store starts with.
 
 use std::path::{Path, PathBuf};
 

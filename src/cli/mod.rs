@@ -86,7 +86,7 @@ pub struct Context {
     pub json: bool,
 }
 
-/// What a command produced: a JSON result, the text for a person, and the exit status.
+/// A command's result: the JSON value, the text for a person, and the exit status.
 pub struct Output {
     pub result: serde_json::Value,
     pub text: String,
@@ -94,7 +94,7 @@ pub struct Output {
 }
 
 impl Output {
-    /// A successful output.
+    /// Builds a successful output.
     pub fn ok(result: impl serde::Serialize, text: String) -> Output {
         Output {
             result: to_json(result),
@@ -103,7 +103,7 @@ impl Output {
         }
     }
 
-    /// An output whose checks failed: printed in full, with exit code 1.
+    /// Builds an output whose checks failed: printed in full, with exit code 1.
     pub fn check_failed(result: impl serde::Serialize, text: String) -> Output {
         Output {
             result: to_json(result),

@@ -360,6 +360,11 @@ pub fn show(args: ShowArgs, context: &Context) -> Result<Output> {
         let _ = writeln!(text, "subject      {}", first.subject);
         let _ = writeln!(text, "issuer       {}", first.issuer);
         let _ = writeln!(text, "SHA-256      {}", first.fingerprint_sha256);
+        let _ = writeln!(
+            text,
+            "             {}",
+            crate::cert::fingerprint_colons(&entries[0].fingerprint)
+        );
         let _ = writeln!(text, "expires      {}", first.not_after);
         let _ = writeln!(text, "CA           {}", yes_no(first.is_ca));
         let _ = writeln!(text, "self-signed  {}", yes_no(first.self_signed));

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 /// The default listen address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 
-/// Longest request head the server reads before it answers 431.
+/// Maximum request head size, in bytes; a longer head gets 431.
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// How long an idle connection stays open.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -116,7 +116,7 @@ impl LabServer {
     }
 }
 
-/// The chain to present: without a trailing self-signed root unless `send_root`.
+/// Returns the chain to present: without a trailing self-signed root unless `send_root`.
 fn presented_chain(
     chain: &[CertificateDer<'static>],
     send_root: bool,
