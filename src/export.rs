@@ -97,9 +97,10 @@ pub fn export(
         format,
         ExportFormat::Hashdir | ExportFormat::P7b | ExportFormat::P12
     ) {
-        warnings.push(format!(
+        warnings.push(
             "Cisco's certificate upload accepts PEM or DER only; use --format pem or der for it"
-        ));
+                .to_string(),
+        );
     }
 
     let files = match format {
@@ -138,7 +139,7 @@ pub fn export(
     })
 }
 
-/// One DER file per certificate, named after its common name and fingerprint.
+/// Names one DER file per certificate after its common name and fingerprint.
 fn der_files(entries: &[Entry]) -> BTreeMap<String, Vec<u8>> {
     entries
         .iter()
@@ -183,7 +184,7 @@ fn hashdir_files(entries: &[Entry]) -> Result<BTreeMap<String, Vec<u8>>> {
 }
 
 /// Writes `files` into a new directory `out`. They are written into a temporary sibling first,
-/// which is renamed to `out`, so `out` never holds half an export.
+/// which is renamed to `out`, so `out` never contains half an export.
 fn write_directory(out: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<String>> {
     let occupied = std::fs::read_dir(out)
         .map(|mut dir| dir.next().is_some())

@@ -1,8 +1,8 @@
 //! Certificate file formats: detecting and reading every format admins bring, writing PEM.
 //!
-//! The format is detected from the content, never from the file name: PEM (any number of
-//! blocks, with a UTF-8 BOM, CRLF line ends and text around the blocks), DER, base64 DER
-//! without armor, PKCS#7 certificate bundles (DER or PEM) and PKCS#12.
+//! The format is detected from the content, never from the file name. Readers cover PEM (any
+//! number of blocks, with a UTF-8 BOM, CRLF line ends and text around the blocks), DER, base64
+//! DER without armor, PKCS#7 certificate bundles (DER or PEM) and PKCS#12.
 
 use std::fmt;
 use std::path::Path;
@@ -60,7 +60,7 @@ pub struct Decoded {
     pub format: Format,
     /// Certificates in file order.
     pub certificates: Vec<CertificateDer<'static>>,
-    /// What was skipped inside the file, such as private keys.
+    /// Notes on content skipped inside the file, such as private keys.
     pub notes: Vec<String>,
 }
 
@@ -68,7 +68,7 @@ pub struct Decoded {
 #[derive(Debug)]
 pub enum Content {
     Certificates(Decoded),
-    /// The content is in no certificate format; the string says what it looked like.
+    /// Content in no certificate format, with a description of what it looked like.
     NotCertificates(String),
 }
 
@@ -83,6 +83,15 @@ impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "at byte offset {}: {}", self.offset, self.reason)
     }
+}
+
+/// Failure to read a PKCS#12 file that parsed.
+#[derive(Debug)]
+pub enum Pkcs12Failure {
+    /// The password source failed, for example because no password was given.
+    Password(Error),
+    /// The password is wrong or the content cannot be decrypted.
+    Decrypt(String),
 }
 
 /// Supplies the password of a PKCS#12 file, asked for only when one is found.
@@ -109,10 +118,11 @@ pub fn parse_certificates(
     };
     match decode(bytes, &mut no_password) {
         Ok(Ok(Content::Certificates(decoded))) => Ok(decoded.certificates),
-        Ok(Ok(Content::NotCertificates(what))) => Err(format!(
-            "no certificate found ({what}): expected PEM, DER, base64 DER or PKCS#7"
+        Ok(Ok(Content::NotCertificates(description))) => Err(format!(
+            "no certificate found ({description}): expected PEM, DER, base64 DER or PKCS#7"
         )),
-        Ok(Err(error)) => Err(error.to_string()),
+        Ok(Err(Pkcs12Failure::Password(error))) => Err(error.to_string()),
+        Ok(Err(Pkcs12Failure::Decrypt(reason))) => Err(reason),
         Err(error) => Err(error.to_string()),
     }
 }
@@ -122,7 +132,11 @@ pub fn decode_file(path: &Path, password: PasswordSource<'_>) -> Result<Content>
     let bytes = files::read(path)?;
     match decode(&bytes, password) {
         Ok(Ok(content)) => Ok(content),
-        Ok(Err(error)) => Err(error),
+        Ok(Err(Pkcs12Failure::Password(error))) => Err(error),
+        Ok(Err(Pkcs12Failure::Decrypt(reason))) => Err(Error::InvalidInput {
+            path: path.to_path_buf(),
+            reason: format!("{reason}; nothing from this file was imported"),
+        }),
         Err(error) => Err(Error::InvalidInput {
             path: path.to_path_buf(),
             reason: format!("{error}; nothing from this file was imported"),
@@ -131,11 +145,11 @@ pub fn decode_file(path: &Path, password: PasswordSource<'_>) -> Result<Content>
 }
 
 /// Detects the format of `bytes` and decodes it. The outer error is a parse failure; the inner
-/// one comes from the password source or from PKCS#12 decryption.
+/// one is a PKCS#12 file that parsed but could not be read.
 pub fn decode(
     bytes: &[u8],
     password: PasswordSource<'_>,
-) -> std::result::Result<Result<Content>, ParseError> {
+) -> std::result::Result<std::result::Result<Content, Pkcs12Failure>, ParseError> {
     let (start, body) = match bytes.strip_prefix(UTF8_BOM) {
         Some(rest) => (UTF8_BOM.len(), rest),
         None => (0, bytes),
@@ -174,7 +188,7 @@ fn decode_der(
     offset: usize,
     format: Format,
     password: PasswordSource<'_>,
-) -> std::result::Result<Result<Content>, ParseError> {
+) -> std::result::Result<std::result::Result<Content, Pkcs12Failure>, ParseError> {
     let length = der_length(der).ok_or_else(|| ParseError {
         offset,
         reason: "truncated DER: the outer SEQUENCE is longer than the file".into(),
@@ -303,8 +317,11 @@ fn decode_pkcs7(
 }
 
 /// Reads the certificates of a PKCS#12 file; its private keys are never read out.
-fn decode_pkcs12(der: &[u8], password: PasswordSource<'_>) -> Result<Decoded> {
-    let password = password()?;
+fn decode_pkcs12(
+    der: &[u8],
+    password: PasswordSource<'_>,
+) -> std::result::Result<Decoded, Pkcs12Failure> {
+    let password = password().map_err(Pkcs12Failure::Password)?;
     let archive = p12_keystore::Pkcs12Archive::from_pkcs12(der, &password).map_err(|error| {
         let reason = match error {
             p12_keystore::error::Error::MacError(_) => {
@@ -312,7 +329,7 @@ fn decode_pkcs12(der: &[u8], password: PasswordSource<'_>) -> Result<Decoded> {
             }
             other => format!("cannot decrypt or read it: {other}"),
         };
-        Error::CheckFailed(format!("PKCS#12 file: {reason}; nothing was imported"))
+        Pkcs12Failure::Decrypt(format!("PKCS#12 file: {reason}"))
     })?;
 
     let mut notes = Vec::new();

@@ -20,7 +20,7 @@ use crate::trust_store;
 /// Supplies the password of a PKCS#12 file, given its path.
 pub type PasswordPrompt<'a> = &'a mut dyn FnMut(&Path) -> Result<String>;
 
-/// What to import and how.
+/// Options of one import: the inputs, the target list and whether to write.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     pub inputs: Vec<PathBuf>,
@@ -221,6 +221,18 @@ fn read_input(
         source,
     })?;
 
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if metadata.is_dir() && is_link && !named {
+        // A link to a directory may point back up the tree, so the walk does not follow it.
+        files.push(FileReport {
+            path: path.display().to_string(),
+            format: None,
+            certificates: 0,
+            notes: vec!["skipped: a symbolic link to a directory is not followed".into()],
+        });
+        return Ok(());
+    }
+
     if metadata.is_dir() {
         let mut children = std::fs::read_dir(path)
             .and_then(|dir| {
@@ -253,19 +265,19 @@ fn read_input(
                 file: display.clone(),
             }));
         }
-        Content::NotCertificates(what) if named => {
+        Content::NotCertificates(description) if named => {
             return Err(Error::InvalidInput {
                 path: path.to_path_buf(),
                 reason: format!(
-                    "at byte offset 0: no certificate found ({what}); expected PEM, DER, base64 DER, PKCS#7 or PKCS#12"
+                    "at byte offset 0: no certificate found ({description}); expected PEM, DER, base64 DER, PKCS#7 or PKCS#12"
                 ),
             });
         }
-        Content::NotCertificates(what) => files.push(FileReport {
+        Content::NotCertificates(description) => files.push(FileReport {
             path: display,
             format: None,
             certificates: 0,
-            notes: vec![format!("skipped: not a certificate file ({what})")],
+            notes: vec![format!("skipped: not a certificate file ({description})")],
         }),
     }
     Ok(())

@@ -1,4 +1,4 @@
-//! What each trust-list policy admits, as pure functions over parsed certificates.
+//! Admission rules of the trust-list policies, as pure functions over parsed certificates.
 //!
 //! - `root-only`: self-signed certificates whose self-signature verifies (the presence trust of
 //!   Cisco Unified Presence 7 keeps the root only).

@@ -118,9 +118,9 @@ fn read_chain(
             path: path.to_path_buf(),
             reason: "the file contains no certificate".into(),
         }),
-        Content::NotCertificates(what) => Err(Error::InvalidInput {
+        Content::NotCertificates(description) => Err(Error::InvalidInput {
             path: path.to_path_buf(),
-            reason: format!("at byte offset 0: no certificate found ({what})"),
+            reason: format!("at byte offset 0: no certificate found ({description})"),
         }),
     }
 }

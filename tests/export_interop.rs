@@ -10,7 +10,7 @@ use common::*;
 
 const HOST: &str = "owa.example.com";
 
-/// A store whose tomcat list holds the chain's root and intermediate, and the leaf as a file.
+/// A store whose tomcat list contains the chain's root and intermediate, and the leaf as a file.
 struct Exported {
     dir: tempfile::TempDir,
     store: PathBuf,

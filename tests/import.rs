@@ -266,8 +266,8 @@ fn pkcs12_imports_certificates_only() {
         .unwrap();
     assert_eq!(
         output.status.code(),
-        Some(1),
-        "a wrong password fails the check"
+        Some(2),
+        "a wrong password is an input error"
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("password is wrong"));
 

@@ -90,7 +90,7 @@ pub struct ServerArgs {
     #[arg(long, requires = "pfx")]
     pub pfx_legacy: bool,
 
-    /// Environment variable that holds the PKCS#12 password [default: ask on the terminal].
+    /// Environment variable that contains the PKCS#12 password [default: ask on the terminal].
     #[arg(long, value_name = "VAR", requires = "pfx")]
     pub password_env: Option<String>,
 }

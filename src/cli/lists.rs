@@ -18,7 +18,7 @@ use crate::trust_store;
 pub enum ListAction {
     /// Create a trust list with a policy: root-only, ca-chain or ordered.
     Create(CreateArgs),
-    /// Delete a trust list; a list that still holds certificates needs --force.
+    /// Delete a trust list. A list that still contains certificates needs --force.
     Delete(DeleteArgs),
 }
 
@@ -27,7 +27,7 @@ pub struct CreateArgs {
     /// Name of the list: 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'.
     pub name: String,
 
-    /// What the list admits: root-only (self-signed roots), ca-chain (roots and intermediate
+    /// Admission policy: root-only (self-signed roots), ca-chain (roots and intermediate
     /// CAs, never a leaf) or ordered (a CA only after its issuer).
     #[arg(long, value_name = "POLICY")]
     pub policy: Policy,
@@ -38,7 +38,7 @@ pub struct DeleteArgs {
     /// Name of the list.
     pub name: String,
 
-    /// Delete the list even if it still holds certificates.
+    /// Delete the list even if it still contains certificates.
     #[arg(long)]
     pub force: bool,
 }
@@ -56,7 +56,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "NAME")]
     pub list: String,
 
-    /// Environment variable that holds the PKCS#12 password [default: ask on the terminal].
+    /// Environment variable that contains the PKCS#12 password [default: ask on the terminal].
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
 
@@ -84,7 +84,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
 
-    /// Environment variable that holds the p12 password [default: ask on the terminal].
+    /// Environment variable that contains the p12 password [default: ask on the terminal].
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
 }
@@ -244,7 +244,7 @@ pub fn export(args: ExportArgs, context: &Context) -> Result<Output> {
     Ok(Output::ok(&report, text))
 }
 
-/// Reads a password from the environment variable `env`, else asks on the terminal without
+/// Reads a password from the environment variable `env`, else prompts on the terminal without
 /// echo. A password is never taken from the command line, where `ps` shows it.
 pub(crate) fn read_password(env: Option<&str>, path: &Path) -> Result<String> {
     if let Some(name) = env {

@@ -45,7 +45,7 @@ pub struct InstallArgs {
     #[arg(long, value_name = "NAME", default_value = trust_store::TOMCAT_LIST)]
     pub list: String,
 
-    /// Environment variable that holds the password when --cert is PKCS#12.
+    /// Environment variable that contains the password when --cert is PKCS#12.
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
 }

@@ -18,9 +18,8 @@ pub enum PfxProfile {
 
 /// Encodes the server's key and chain (leaf first, root last) as PKCS#12.
 pub fn encode(server: &Generated, password: &str, profile: PfxProfile) -> Result<Vec<u8>> {
-    let what = || "PKCS#12 file".to_string();
     let generate_error = |reason: String| Error::Generate {
-        what: what(),
+        what: "PKCS#12 file".to_string(),
         reason,
     };
 
