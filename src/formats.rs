@@ -162,10 +162,12 @@ pub fn decode(
         return decode_der(body, start, Format::Der, password);
     }
     if looks_like_base64(body) {
-        let der = decode_base64(body).map_err(|reason| ParseError {
-            offset: start,
-            reason,
-        })?;
+        // Plain words can pass the character test, so text that does not decode is no error.
+        let Ok(der) = decode_base64(body) else {
+            return Ok(Ok(Content::NotCertificates(
+                "text that is not valid base64".into(),
+            )));
+        };
         if der.first() != Some(&0x30) {
             return Ok(Ok(Content::NotCertificates(
                 "base64 text that does not decode to DER".into(),
@@ -500,4 +502,70 @@ pub fn to_pkcs7<'a>(
         .map_err(|error| format!("cannot build the PKCS#7 bundle: {error}"))?;
     info.to_der()
         .map_err(|error| format!("cannot encode the PKCS#7 bundle: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_password() -> Result<String> {
+        panic!("no PKCS#12 in these inputs")
+    }
+
+    fn root_der() -> Vec<u8> {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = rcgen::CertificateParams::default();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn der_trailing_bytes_report_offset() {
+        let mut der = root_der();
+        let length = der.len();
+        der.extend_from_slice(b"junk");
+
+        let error = decode(&der, &mut no_password).unwrap_err();
+        assert_eq!(error.offset, length);
+        assert!(
+            error.reason.contains("4 unexpected bytes"),
+            "{}",
+            error.reason
+        );
+    }
+
+    #[test]
+    fn pem_without_end_line_reports_begin() {
+        let text = b"header text\n-----BEGIN CERTIFICATE-----\nMIIB\n";
+
+        let error = decode(text, &mut no_password).unwrap_err();
+        assert_eq!(error.offset, 12);
+        assert!(error.reason.contains("no -----END CERTIFICATE----- line"));
+    }
+
+    #[test]
+    fn plain_text_is_not_certificates() {
+        let content = decode(b"hello, world\n", &mut no_password)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(content, Content::NotCertificates(_)));
+    }
+
+    #[test]
+    fn pkcs7_round_trips() {
+        let first = root_der();
+        let second = root_der();
+        let bundle = to_pkcs7([first.as_slice(), second.as_slice()]).unwrap();
+
+        let content = decode(&bundle, &mut no_password).unwrap().unwrap();
+        let Content::Certificates(decoded) = content else {
+            panic!("the bundle decodes to certificates");
+        };
+        assert_eq!(decoded.format, Format::Pkcs7);
+        let mut found: Vec<Vec<u8>> = decoded.certificates.iter().map(|c| c.to_vec()).collect();
+        found.sort();
+        let mut expected = vec![first, second];
+        expected.sort();
+        assert_eq!(found, expected);
+    }
 }
