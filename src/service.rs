@@ -125,8 +125,8 @@ fn read_chain(
     }
 }
 
-/// Runs path validation with serverAuth at the current time, the list's certificates being the
-/// trust anchors. Returns the subjects of the path, leaf first.
+/// Runs path validation with serverAuth at the current time, the list's roots being the trust
+/// anchors. Returns the subjects of the path, leaf first.
 fn validate(
     request: &InstallRequest,
     leaf_der: &CertificateDer<'static>,
@@ -145,21 +145,25 @@ fn validate(
         reason,
     };
 
-    let anchor_ders: Vec<CertificateDer<'static>> = entries
+    // Only the list's roots are trust anchors. Its intermediate CA certificates (a ca-chain
+    // list may contain one without its root) can only extend a path towards a root.
+    let (anchor_ders, list_intermediates): (Vec<CertificateDer<'static>>, Vec<_>) = entries
         .iter()
         .map(|e| CertificateDer::from(e.der.clone()))
-        .collect();
+        .partition(|der| cert::parse(der).is_ok_and(|c| cert::is_self_signed(&c)));
     let anchors = anchor_ders
         .iter()
         .filter_map(|der| webpki::anchor_from_trusted_cert(der).ok())
         .collect::<Vec<_>>();
+    let mut intermediates = intermediates.to_vec();
+    intermediates.extend(list_intermediates);
     let end_entity = webpki::EndEntityCert::try_from(leaf_der)
         .map_err(|error| failed(format!("the certificate cannot be parsed: {error}")))?;
 
     let verified = end_entity.verify_for_usage(
         webpki::ALL_VERIFICATION_ALGS,
         &anchors,
-        intermediates,
+        &intermediates,
         UnixTime::now(),
         webpki::KeyUsage::server_auth(),
         None,
@@ -187,7 +191,7 @@ fn validate(
             service: request.name.clone(),
             list: request.list.clone(),
             subject: subject(),
-            issuer: missing_issuer(leaf_der, intermediates),
+            issuer: missing_issuer(leaf_der, &intermediates),
         }),
         Err(error) => Err(failed(format!("{error}"))),
     }

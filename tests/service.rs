@@ -167,3 +167,46 @@ fn install_rejects_client_only_certificate() {
     assert_eq!(refused.code, 1, "{}", refused.stdout);
     assert_eq!(refused.json()["error"]["kind"], "path_validation");
 }
+
+#[test]
+fn list_intermediate_is_not_anchor() {
+    // A ca-chain list may contain an intermediate without its root; the path must still end at a root.
+    let chain = TestChain::new(HOST);
+    let dir = tempfile::tempdir().unwrap();
+    let leaf = write(dir.path(), "leaf.pem", &chain.leaf.pem);
+    let intermediate = write(dir.path(), "ica.pem", &chain.intermediate.pem);
+    let root = write(dir.path(), "root.pem", &chain.root.pem);
+    let store = dir.path().join("store");
+    let created = gwtrust(&store, &["list", "create", "cas", "--policy", "ca-chain"]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let add = |file: &Path| {
+        let run = gwtrust(&store, &["import", file.to_str().unwrap(), "--list", "cas"]);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    };
+    let install_into_cas = || {
+        gwtrust(
+            &store,
+            &[
+                "service",
+                "install",
+                "web",
+                "--cert",
+                leaf.to_str().unwrap(),
+                "--list",
+                "cas",
+                "--json",
+            ],
+        )
+    };
+    add(&intermediate);
+
+    let refused = install_into_cas();
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    let message = refused.json()["error"]["message"].to_string();
+    assert!(message.contains("issuer CN=Test Root CA"), "{message}");
+
+    add(&root);
+    let accepted = install_into_cas();
+    assert_eq!(accepted.code, 0, "{}{}", accepted.stdout, accepted.stderr);
+    assert_eq!(accepted.json()["result"]["path"][2], "CN=Test Root CA");
+}
