@@ -38,6 +38,7 @@ pub async fn run(workdir: &std::path::Path) -> Result<DemoReport> {
         common_name: lab::DEFAULT_CA_NAME.into(),
         key: KeyKind::Rsa2048,
         days: lab::DEFAULT_CA_DAYS,
+        path_len: None,
     })?;
     lab::write_ca(&ca_dir, &ca)?;
     let ca_fingerprint = cert::fingerprint(&ca.cert_der);

@@ -104,6 +104,25 @@ pub enum Error {
         actual: String,
     },
 
+    #[error("the certificate of service {service} ({subject}) has no path to a root in list {list}: issuer {issuer} is not in the list. Load the root certificate first with `gwtrust import ROOT_FILE --list {list}` (then any intermediate CA under it, or pass the chain in --cert), and install again; nothing was written")]
+    MissingIssuer {
+        service: String,
+        list: String,
+        subject: String,
+        issuer: String,
+    },
+
+    #[error("the key in {key} does not match the certificate {subject}: their public keys differ. Pass the key that was generated with this certificate; nothing was written")]
+    KeyMismatch { key: PathBuf, subject: String },
+
+    #[error("the certificate of service {service} ({subject}) failed path validation against list {list}: {reason}; nothing was written")]
+    PathValidation {
+        service: String,
+        list: String,
+        subject: String,
+        reason: String,
+    },
+
     // Network and TLS errors (exit 3).
     #[error("cannot resolve {host}: {reason}; check the name, or pass --connect ADDR:PORT")]
     Resolve { host: String, reason: String },
@@ -148,7 +167,10 @@ impl Error {
             | Error::NameMismatch { .. }
             | Error::NoRoot { .. }
             | Error::Cancelled
-            | Error::FingerprintMismatch { .. } => ExitStatus::CheckFailed,
+            | Error::FingerprintMismatch { .. }
+            | Error::MissingIssuer { .. }
+            | Error::KeyMismatch { .. }
+            | Error::PathValidation { .. } => ExitStatus::CheckFailed,
             Error::Resolve { .. }
             | Error::Connect { .. }
             | Error::Timeout { .. }
@@ -185,6 +207,9 @@ impl Error {
             Error::NoRoot { .. } => "no_root",
             Error::Cancelled => "cancelled",
             Error::FingerprintMismatch { .. } => "fingerprint_mismatch",
+            Error::MissingIssuer { .. } => "missing_issuer",
+            Error::KeyMismatch { .. } => "key_mismatch",
+            Error::PathValidation { .. } => "path_validation",
             Error::Resolve { .. } => "resolve",
             Error::Connect { .. } => "connect",
             Error::Timeout { .. } => "timeout",

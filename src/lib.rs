@@ -11,12 +11,16 @@ pub mod chain;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod fetch;
 pub mod files;
 pub mod formats;
+pub mod import;
 pub mod lab;
 pub mod names;
 pub mod pin;
+pub mod policy;
+pub mod service;
 pub mod target;
 pub mod trust_store;
 

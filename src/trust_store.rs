@@ -13,7 +13,13 @@ pub const STORE_ENV: &str = "GWTRUST_STORE";
 pub const PRESENCE_LIST: &str = "presence";
 
 /// Lists created in every store, with their policies.
-pub const BUILTIN_LISTS: &[(&str, Policy)] = &[(PRESENCE_LIST, Policy::RootOnly)];
+pub const BUILTIN_LISTS: &[(&str, Policy)] = &[
+    (PRESENCE_LIST, Policy::RootOnly),
+    (TOMCAT_LIST, Policy::Ordered),
+];
+
+/// The list of Tomcat's trust, which needs the root before the intermediate before the leaf.
+pub const TOMCAT_LIST: &str = "tomcat";
 
 /// Returns the store directory: `--store`, else `$GWTRUST_STORE`, else
 /// `$XDG_DATA_HOME/gwtrust`, else `~/.local/share/gwtrust`.

@@ -7,15 +7,17 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use super::lists::read_password;
 use super::{block_on, Context, Output};
 use crate::cert;
 use crate::error::{Error, Result};
+use crate::lab::pfx::PfxProfile;
 use crate::lab::serve::{self, LabServer, ServeOptions};
 use crate::lab::{self, CaRequest, KeyKind, ServerRequest};
 
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {
-    /// Make a root CA for a lab: ca.pem, ca.key (0600) and chain.pem in --out.
+    /// Make a root CA for a lab, or with --intermediate an issuing CA under --ca: ca.pem, ca.key (0600) and chain.pem in --out.
     Ca(CaArgs),
     /// Issue an OWA server certificate from a lab CA: cert.pem, key.pem (0600), chain.pem in --out.
     Server(ServerArgs),
@@ -40,6 +42,18 @@ pub struct CaArgs {
     /// Validity in days.
     #[arg(long, value_name = "N", default_value_t = lab::DEFAULT_CA_DAYS)]
     pub days: u32,
+
+    /// Make an intermediate (issuing) CA signed by the CA in --ca instead of a root.
+    #[arg(long, requires = "ca")]
+    pub intermediate: bool,
+
+    /// CA directory made by `gwtrust lab ca` that issues the intermediate.
+    #[arg(long, value_name = "DIR", requires = "intermediate")]
+    pub ca: Option<PathBuf>,
+
+    /// basicConstraints path length: how many CA certificates may follow this one [default: unconstrained].
+    #[arg(long, value_name = "N")]
+    pub pathlen: Option<u8>,
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +81,18 @@ pub struct ServerArgs {
     /// Directory to write cert.pem, key.pem and chain.pem into.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// Also write the key and chain as PKCS#12 (AES-256/SHA-256), as Exchange imports them.
+    #[arg(long, value_name = "FILE")]
+    pub pfx: Option<PathBuf>,
+
+    /// Encrypt the PKCS#12 file with 3DES and SHA-1, for Windows Server 2012 and older.
+    #[arg(long, requires = "pfx")]
+    pub pfx_legacy: bool,
+
+    /// Environment variable that contains the PKCS#12 password [default: ask on the terminal].
+    #[arg(long, value_name = "VAR", requires = "pfx")]
+    pub password_env: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -108,13 +134,27 @@ pub fn run(command: LabCommand, context: &Context) -> Result<Output> {
 }
 
 fn ca(args: CaArgs) -> Result<Output> {
-    let generated = lab::generate_ca(&CaRequest {
+    let mut request = CaRequest {
         common_name: args.cn,
         key: args.key,
         days: args.days,
-    })?;
+        path_len: args.pathlen,
+    };
+    let (generated, what) = match &args.ca {
+        Some(ca_dir) if args.intermediate => {
+            if request.common_name == lab::DEFAULT_CA_NAME {
+                request.common_name = lab::DEFAULT_INTERMEDIATE_NAME.into();
+            }
+            let issuer = lab::load_ca(ca_dir)?;
+            (
+                lab::generate_intermediate(&issuer, &request)?,
+                "intermediate CA",
+            )
+        }
+        _ => (lab::generate_ca(&request)?, "CA"),
+    };
     let files = lab::write_ca(&args.out, &generated)?;
-    written(&generated.cert_der, files, "CA")
+    written(&generated.cert_der, files, what)
 }
 
 fn server(args: ServerArgs) -> Result<Output> {
@@ -128,7 +168,18 @@ fn server(args: ServerArgs) -> Result<Output> {
             days: args.days,
         },
     )?;
-    let files = lab::write_server(&args.out, &generated)?;
+    let mut files = lab::write_server(&args.out, &generated)?;
+
+    if let Some(pfx_path) = &args.pfx {
+        let password = read_password(args.password_env.as_deref(), pfx_path)?;
+        let profile = if args.pfx_legacy {
+            PfxProfile::Legacy
+        } else {
+            PfxProfile::Modern
+        };
+        lab::pfx::write(pfx_path, &generated, &password, profile)?;
+        files.push(pfx_path.clone());
+    }
     written(&generated.cert_der, files, "server certificate")
 }
 

@@ -9,6 +9,8 @@
 //! ```
 
 mod lab;
+mod lists;
+mod service;
 mod trust;
 
 use std::io::Write;
@@ -51,8 +53,17 @@ pub enum Command {
     Fetch(trust::FetchArgs),
     /// Fetch a server's chain and store only its root CA, after the fingerprint is confirmed.
     Pin(trust::PinArgs),
-    /// List the certificates in the store.
+    /// List the certificates in the store; `list create` and `list delete` manage trust lists.
     List(trust::ListArgs),
+    /// List the trust lists with their policies.
+    Lists(lists::ListsArgs),
+    /// Import certificates from files or directories into a trust list, as its policy admits.
+    Import(lists::ImportArgs),
+    /// Write a trust list as PEM, DER files, an OpenSSL hashed directory, PKCS#7 or PKCS#12.
+    Export(lists::ExportArgs),
+    /// Install and show the certificates of local services, such as Tomcat.
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
     /// Show one stored certificate by fingerprint prefix.
     Show(trust::ShowArgs),
     /// Remove a stored certificate by fingerprint prefix.
@@ -69,7 +80,15 @@ impl Command {
         match self {
             Command::Fetch(_) => "fetch",
             Command::Pin(_) => "pin",
-            Command::List(_) => "list",
+            Command::List(args) => match &args.action {
+                Some(lists::ListAction::Create(_)) => "list create",
+                Some(lists::ListAction::Delete(_)) => "list delete",
+                None => "list",
+            },
+            Command::Lists(_) => "lists",
+            Command::Import(_) => "import",
+            Command::Export(_) => "export",
+            Command::Service(command) => command.name(),
             Command::Show(_) => "show",
             Command::Remove(_) => "remove",
             Command::Lab(lab::LabCommand::Ca(_)) => "lab ca",
@@ -129,7 +148,14 @@ pub fn run(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Fetch(args) => trust::fetch(args, &context),
         Command::Pin(args) => trust::pin(args, &context),
-        Command::List(args) => trust::list(args, &context),
+        Command::List(mut args) => match args.action.take() {
+            Some(action) => lists::run_action(action, &context),
+            None => trust::list(args, &context),
+        },
+        Command::Lists(args) => lists::lists(args, &context),
+        Command::Import(args) => lists::import(args, &context),
+        Command::Export(args) => lists::export(args, &context),
+        Command::Service(command) => service::run(command, &context),
         Command::Show(args) => trust::show(args, &context),
         Command::Remove(args) => trust::remove(args, &context),
         Command::Lab(command) => lab::run(command, &context),

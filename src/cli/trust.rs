@@ -108,10 +108,14 @@ pub struct PinArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ListArgs {
     /// Only this list [default: every list].
     #[arg(long, value_name = "NAME")]
     pub list: Option<String>,
+
+    #[command(subcommand)]
+    pub action: Option<super::lists::ListAction>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 //! root alone). A server directory holds `cert.pem`, `key.pem` (mode 0600) and `chain.pem`
 //! (the leaf followed by the CA's chain, root last).
 
+pub mod pfx;
 pub mod serve;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,8 @@ use crate::formats;
 
 /// The default common name of a lab root CA.
 pub const DEFAULT_CA_NAME: &str = "gwtrust Lab Root CA";
+/// The default common name of a lab intermediate (issuing) CA.
+pub const DEFAULT_INTERMEDIATE_NAME: &str = "gwtrust Lab Issuing CA";
 /// The default validity of a lab CA, in days.
 pub const DEFAULT_CA_DAYS: u32 = 3650;
 /// The default validity of a lab server certificate, in days.
@@ -82,6 +85,8 @@ pub struct CaRequest {
     pub common_name: String,
     pub key: KeyKind,
     pub days: u32,
+    /// The basicConstraints path length; None leaves it unconstrained.
+    pub path_len: Option<u8>,
 }
 
 /// Options for `lab server`.
@@ -122,7 +127,7 @@ pub fn generate_ca(request: &CaRequest) -> Result<Generated> {
 
     let mut params = base_params(request.days, &what)?;
     params.distinguished_name = distinguished_name(&request.common_name);
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.is_ca = ca_constraints(request.path_len);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
 
     let cert = params
@@ -135,6 +140,45 @@ pub fn generate_ca(request: &CaRequest) -> Result<Generated> {
         cert_der: der,
         key_pem: key.serialize_pem(),
     })
+}
+
+/// Generates an intermediate (issuing) CA signed by `ca`, with an authority key identifier
+/// and, when given, an explicit path length. Its chain is itself followed by `ca`'s chain.
+pub fn generate_intermediate(ca: &LoadedCa, request: &CaRequest) -> Result<Generated> {
+    let what = format!("lab intermediate CA {:?}", request.common_name);
+    let key = request
+        .key
+        .generate()
+        .map_err(|e| generation_error(&what, e))?;
+
+    let mut params = base_params(request.days, &what)?;
+    params.distinguished_name = distinguished_name(&request.common_name);
+    params.is_ca = ca_constraints(request.path_len);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.use_authority_key_identifier_extension = true;
+
+    let issuer =
+        Issuer::from_ca_cert_der(&ca.der, &ca.key).map_err(|e| generation_error(&what, e))?;
+    let cert = params
+        .signed_by(&key, &issuer)
+        .map_err(|e| generation_error(&what, e))?;
+
+    let der = cert.der().clone();
+    let mut chain = vec![der.clone()];
+    chain.extend(ca.chain.iter().cloned());
+    Ok(Generated {
+        cert_pem: cert.pem(),
+        cert_der: der,
+        key_pem: key.serialize_pem(),
+        chain,
+    })
+}
+
+fn ca_constraints(path_len: Option<u8>) -> IsCa {
+    match path_len {
+        Some(length) => IsCa::Ca(BasicConstraints::Constrained(length)),
+        None => IsCa::Ca(BasicConstraints::Unconstrained),
+    }
 }
 
 /// Generates a server certificate for `request.host`, issued by `ca`: serverAuth EKU, the host

@@ -1,0 +1,272 @@
+//! `list create`, `list delete`, `lists`, `import` and `export`.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use gwtrust_store::Policy;
+use serde::Serialize;
+
+use super::{Context, Output};
+use crate::error::{Error, Result};
+use crate::export::{self, ExportFormat};
+use crate::import::{self, ImportOptions, ImportReport, Outcome};
+use crate::trust_store;
+
+#[derive(Debug, Subcommand)]
+pub enum ListAction {
+    /// Create a trust list with a policy: root-only, ca-chain or ordered.
+    Create(CreateArgs),
+    /// Delete a trust list. A list that still contains certificates needs --force.
+    Delete(DeleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Name of the list: 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'.
+    pub name: String,
+
+    /// Admission policy: root-only (self-signed roots), ca-chain (roots and intermediate
+    /// CAs, never a leaf) or ordered (a CA only after its issuer).
+    #[arg(long, value_name = "POLICY")]
+    pub policy: Policy,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Name of the list.
+    pub name: String,
+
+    /// Delete the list even if it still contains certificates.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListsArgs {}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Certificate files (PEM, DER, base64, PKCS#7, PKCS#12) or directories, read recursively.
+    #[arg(required = true, value_name = "FILE_OR_DIR")]
+    pub inputs: Vec<PathBuf>,
+
+    /// The trust list to import into.
+    #[arg(long, value_name = "NAME")]
+    pub list: String,
+
+    /// Environment variable that contains the PKCS#12 password [default: ask on the terminal].
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+
+    /// Report what would be imported, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write nothing if any certificate is rejected.
+    #[arg(long)]
+    pub all_or_nothing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The trust list to export.
+    #[arg(long, value_name = "NAME")]
+    pub list: String,
+
+    /// pem (bundle), der (directory, one file each), hashdir (OpenSSL -CApath directory),
+    /// p7b (PKCS#7 bundle) or p12 (PKCS#12 truststore).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: ExportFormat,
+
+    /// The file to write, or the new or empty directory for der and hashdir.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+
+    /// Environment variable that contains the p12 password [default: ask on the terminal].
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+}
+
+/// Runs `list create` or `list delete`.
+pub fn run_action(action: ListAction, context: &Context) -> Result<Output> {
+    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    match action {
+        ListAction::Create(args) => {
+            let info = store.create_list(&args.name, args.policy, &trust_store::now_rfc3339())?;
+            let text = format!("Created list {} with policy {}.\n", info.name, info.policy);
+            Ok(Output::ok(&info, text))
+        }
+        ListAction::Delete(args) => {
+            let count = store.delete_list(&args.name, args.force)?;
+            let text = format!(
+                "Deleted list {} and its {count} certificate(s).\n",
+                args.name
+            );
+            let result = serde_json::json!({ "name": args.name, "certificates_removed": count });
+            Ok(Output::ok(result, text))
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ListLine {
+    name: String,
+    policy: String,
+    created: String,
+    certificates: usize,
+}
+
+/// `gwtrust lists`.
+pub fn lists(_args: ListsArgs, context: &Context) -> Result<Output> {
+    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let mut lines = Vec::new();
+    for info in store.lists()? {
+        lines.push(ListLine {
+            certificates: store.entries(&info.name)?.len(),
+            name: info.name,
+            policy: info.policy.to_string(),
+            created: info.created,
+        });
+    }
+
+    let mut text = String::new();
+    for line in &lines {
+        let _ = writeln!(
+            text,
+            "{:<20} {:<10} {:>4} certificate(s)  created {}",
+            line.name, line.policy, line.certificates, line.created
+        );
+    }
+    Ok(Output::ok(serde_json::json!({ "lists": lines }), text))
+}
+
+/// `gwtrust import`.
+pub fn import(args: ImportArgs, context: &Context) -> Result<Output> {
+    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let options = ImportOptions {
+        inputs: args.inputs,
+        list: args.list,
+        dry_run: args.dry_run,
+        all_or_nothing: args.all_or_nothing,
+    };
+    let env = args.password_env;
+    let mut password = |path: &Path| read_password(env.as_deref(), path);
+    let report = import::import(&store, &options, &mut password)?;
+
+    let text = render_import(&report);
+    let blocked = report.all_or_nothing && report.rejected > 0;
+    let nothing_admitted = report.imported == 0 && report.already_present == 0;
+    if blocked || nothing_admitted {
+        Ok(Output::check_failed(&report, text))
+    } else {
+        Ok(Output::ok(&report, text))
+    }
+}
+
+fn render_import(report: &ImportReport) -> String {
+    let mut text = String::new();
+    for file in &report.files {
+        let format = file
+            .format
+            .map(|f| f.to_string())
+            .unwrap_or_else(|| "skipped".into());
+        let _ = writeln!(
+            text,
+            "{} ({format}): {} certificate(s)",
+            file.path, file.certificates
+        );
+        for note in &file.notes {
+            let _ = writeln!(text, "  note: {note}");
+        }
+    }
+
+    let imported = if report.dry_run {
+        "would import"
+    } else {
+        "imported"
+    };
+    for cert in &report.certificates {
+        let outcome = match cert.outcome {
+            Outcome::Imported => imported,
+            Outcome::AlreadyPresent => "already present",
+            Outcome::Rejected => "rejected",
+        };
+        let _ = writeln!(text, "{outcome}: {}", cert.subject);
+        let _ = writeln!(text, "    SHA-256 {}", cert.fingerprint_sha256);
+        if let Some(reason) = &cert.reason {
+            let _ = writeln!(text, "    {reason}");
+        }
+        for warning in &cert.warnings {
+            let _ = writeln!(text, "    warning: {warning}");
+        }
+    }
+    for warning in &report.warnings {
+        let _ = writeln!(text, "warning: {warning}");
+    }
+
+    let summary = format!(
+        "list {} (policy {}): {} {imported}, {} already present, {} rejected",
+        report.list, report.policy, report.imported, report.already_present, report.rejected
+    );
+    let tail = if report.dry_run {
+        "; dry run, nothing was written"
+    } else if report.all_or_nothing && report.rejected > 0 {
+        "; --all-or-nothing: nothing was written"
+    } else {
+        ""
+    };
+    let _ = writeln!(text, "{summary}{tail}.");
+    text
+}
+
+/// `gwtrust export`.
+pub fn export(args: ExportArgs, context: &Context) -> Result<Output> {
+    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let env = args.password_env;
+    let out = args.out.clone();
+    let mut password = || read_password(env.as_deref(), &out);
+    let report = export::export(&store, &args.list, args.format, &args.out, &mut password)?;
+
+    let mut text = format!(
+        "Exported {} certificate(s) of list {} to {}.\n",
+        report.certificates, report.list, report.out
+    );
+    if args.format.is_directory() {
+        for file in &report.files {
+            let _ = writeln!(text, "  {file}");
+        }
+    }
+    for warning in &report.warnings {
+        let _ = writeln!(text, "warning: {warning}");
+    }
+    Ok(Output::ok(&report, text))
+}
+
+/// Reads a password from the environment variable `env`, else prompts on the terminal without
+/// echo. A password is never taken from the command line, where `ps` shows it.
+pub(crate) fn read_password(env: Option<&str>, path: &Path) -> Result<String> {
+    if let Some(name) = env {
+        return std::env::var(name).map_err(|_| Error::InvalidArgument {
+            what: "--password-env",
+            value: name.to_string(),
+            reason:
+                "the environment variable is not set or not UTF-8; export it before running gwtrust"
+                    .into(),
+        });
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::InvalidArgument {
+            what: "password",
+            value: path.display().to_string(),
+            reason: "a PKCS#12 password is needed and there is no terminal to ask on: put it in an environment variable and pass --password-env VAR".into(),
+        });
+    }
+    rpassword::prompt_password(format!("Password for {}: ", path.display())).map_err(|source| {
+        Error::ReadFile {
+            path: PathBuf::from("<terminal>"),
+            source,
+        }
+    })
+}
