@@ -441,14 +441,14 @@ fn all_or_nothing_blocks_on_rejection() {
 }
 
 #[test]
-fn missing_list_is_store_error() {
+fn missing_list_is_input_error() {
     let chain = TestChain::new(HOST);
     let dir = tempfile::tempdir().unwrap();
     let root = write(dir.path(), "root.pem", &chain.root.pem);
     let store = dir.path().join("store");
 
     let run = import(&store, "nosuchlist", &[&root], &[]);
-    assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("gwtrust list create nosuchlist"));
 }
 

@@ -23,8 +23,10 @@ use crate::error::{Error, ExitStatus, Result};
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
-  1  a check failed (name mismatch, fingerprint mismatch, no root found, host not an FQDN)
-  2  usage or input error (bad argument, unreadable or invalid file, confirmation missing)
+  1  a check failed (name mismatch, fingerprint mismatch, no root found, host not an FQDN,
+     certificate rejected by a list's policy, path validation failed, key does not match)
+  2  usage or input error (bad argument, unreadable or invalid file, confirmation missing,
+     unknown list or fingerprint prefix)
   3  network or TLS error (resolve, connect, timeout, handshake)
   4  store error (store in use by another process, unreadable, or not writable)";
 
