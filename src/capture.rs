@@ -13,8 +13,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::crypto::{verify_tls13_signature_with_raw_key, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -252,6 +252,26 @@ fn client_config(enable_sni: bool) -> Arc<ClientConfig> {
     }
 }
 
+/// Returns the leaf's SubjectPublicKeyInfo, parsed leniently with x509-parser.
+///
+/// rustls' own helpers parse the leaf with webpki, which rejects X.509 v1 certificates; a
+/// capture must still show such a chain (`openssl x509 -req` makes v1 by default).
+fn leaf_spki(
+    cert: &CertificateDer<'_>,
+) -> std::result::Result<SubjectPublicKeyInfoDer<'static>, rustls::Error> {
+    let parsed = crate::cert::parse(cert)
+        .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding))?;
+    Ok(SubjectPublicKeyInfoDer::from(
+        parsed.public_key().raw.to_vec(),
+    ))
+}
+
+fn bad_key(err: webpki::Error) -> rustls::Error {
+    rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+        std::sync::Arc::new(err),
+    )))
+}
+
 /// A verifier that accepts any presented chain and checks only the handshake signature.
 ///
 /// The chain is read afterwards from `peer_certificates()`; it is analysed and never trusted.
@@ -278,12 +298,30 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        let algorithms = &self.provider.signature_verification_algorithms;
+        let spki = leaf_spki(cert)?;
+        let key = webpki::RawPublicKeyEntity::try_from(&spki).map_err(bad_key)?;
+
+        // TLS 1.2 schemes name the hash only, so try each algorithm the scheme maps to.
+        let mut last_error = rustls::Error::PeerMisbehaved(
+            rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
+        );
+        let candidates = algorithms
+            .mapping
+            .iter()
+            .find(|(scheme, _)| *scheme == dss.scheme)
+            .map(|(_, candidates)| *candidates)
+            .unwrap_or_default();
+        for algorithm in candidates {
+            match key.verify_signature(*algorithm, message, dss.signature()) {
+                Ok(()) => return Ok(HandshakeSignatureValid::assertion()),
+                Err(err @ webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => {
+                    last_error = bad_key(err);
+                }
+                Err(err) => return Err(bad_key(err)),
+            }
+        }
+        Err(last_error)
     }
 
     fn verify_tls13_signature(
@@ -292,9 +330,10 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
+        let spki = leaf_spki(cert)?;
+        verify_tls13_signature_with_raw_key(
             message,
-            cert,
+            &spki,
             dss,
             &self.provider.signature_verification_algorithms,
         )
