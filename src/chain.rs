@@ -154,6 +154,24 @@ pub enum RootSource {
     Store { list: String },
     /// It was in the file given with `--ca-file`.
     CaFile { path: String },
+    /// It is one of the system roots: `native` (the platform's store) or `webpki-roots`.
+    System { store: String },
+}
+
+impl std::fmt::Display for RootSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RootSource::Presented { position } => {
+                write!(f, "presented by the server at position {position}")
+            }
+            RootSource::Store { list } => write!(f, "store list {list}"),
+            RootSource::CaFile { path } => write!(f, "--ca-file {path}"),
+            RootSource::System { store } if store == "native" => {
+                f.write_str("the system roots (platform store)")
+            }
+            RootSource::System { store } => write!(f, "the system roots ({store})"),
+        }
+    }
 }
 
 /// A certificate that may be the root of a chain, with where it came from.

@@ -542,6 +542,7 @@ fn render_pin(text: &mut String, report: &PinReport) {
         }
         RootSource::Store { list } => format!("already in store list {list}"),
         RootSource::CaFile { path } => format!("from --ca-file {path}"),
+        RootSource::System { .. } => format!("from {}", root.source),
     };
     let _ = writeln!(text, "Root: {} ({source})", root.summary.subject);
     let _ = writeln!(text, "      SHA-256 {}", root.summary.fingerprint_sha256);
