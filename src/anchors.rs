@@ -157,13 +157,9 @@ pub fn from_store_list(store: &Store, list: &str) -> Result<Vec<Anchor>> {
 
 /// Reads the certificates of every store list as anchors, `first_list` first.
 pub fn from_store(store: &Store, first_list: &str) -> Result<Vec<Anchor>> {
-    let mut entries = store.entries(first_list)?;
-    entries.extend(
-        store
-            .all_entries()?
-            .into_iter()
-            .filter(|entry| entry.list != first_list),
-    );
+    let mut entries = store.all_entries()?;
+    // A stable sort keeps the store's order (list name, then fingerprint) within each group.
+    entries.sort_by_key(|entry| entry.list != first_list);
     store_anchors(entries)
 }
 
