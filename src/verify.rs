@@ -250,7 +250,8 @@ pub fn verify_chain(
                 ),
                 certificate: Some(cert_ref(StepRole::Leaf, leaf, &leaf_parsed)),
             });
-        } else if accepted == Some(false) {
+        } else if accepted == Some(false) && !matched.is_common_name_match() {
+            // A CN match already carries the names module's warning about current clients.
             warnings.push(format!(
                 "{} matches under the {} profile, but rustls-webpki's name check, like current TLS clients, rejects it",
                 matched.reference, options.profile
@@ -637,7 +638,18 @@ impl Pool<'_> {
     }
 
     fn signature_failure(&self, links: &[Link], wanted: SignatureCheck) -> Vec<Failure> {
-        let Some(link) = links.iter().find(|l| l.signature == wanted) else {
+        let link = links.iter().find(|l| l.signature == wanted).or_else(|| {
+            // x509-parser verifies some algorithms that rustls-webpki rejects (RSA with SHA-1).
+            (wanted == SignatureCheck::UnsupportedAlgorithm)
+                .then(|| {
+                    links.iter().find(|l| {
+                        self.cert(l.child)
+                            .is_some_and(|child| !webpki_supports_algorithm(child))
+                    })
+                })
+                .flatten()
+        });
+        let Some(link) = link else {
             return Vec::new();
         };
         let Some(child) = self.cert(link.child) else {
@@ -651,7 +663,7 @@ impl Pool<'_> {
             SignatureCheck::UnsupportedAlgorithm => (
                 FailureKind::UnsupportedAlgorithm,
                 format!(
-                    "the {role} {} is signed with {}, which the aws-lc-rs verifiers do not support: reissue it with RSA (PKCS#1 v1.5 or PSS) and SHA-256 or better, or ECDSA",
+                    "the {role} {} is signed with {}, which rustls-webpki, like current TLS clients, does not accept: reissue it with RSA (PKCS#1 v1.5 or PSS) and SHA-256 or better, or ECDSA",
                     child.subject(),
                     algorithm_name(child)
                 ),
@@ -781,4 +793,27 @@ fn algorithm_name(cert: &X509Certificate<'_>) -> String {
         Ok(name) => format!("{name} ({})", oid.to_id_string()),
         Err(_) => oid.to_id_string(),
     }
+}
+
+/// Signature algorithm OIDs that rustls-webpki 0.103 verifies with aws-lc-rs: RSA PKCS#1 v1.5
+/// with SHA-256/384/512, RSA-PSS, ECDSA with SHA-256/384/512, Ed25519 and ML-DSA.
+/// NOTE: matched by OID only; RSA keys under 2048 bits and unusual PSS parameters are rejected
+/// by webpki too, and then the diagnosis falls back to webpki's own error text.
+const WEBPKI_SIGNATURE_OIDS: &[&str] = &[
+    "1.2.840.113549.1.1.11",
+    "1.2.840.113549.1.1.12",
+    "1.2.840.113549.1.1.13",
+    "1.2.840.113549.1.1.10",
+    "1.2.840.10045.4.3.2",
+    "1.2.840.10045.4.3.3",
+    "1.2.840.10045.4.3.4",
+    "1.3.101.112",
+    "2.16.840.1.101.3.4.3.17",
+    "2.16.840.1.101.3.4.3.18",
+    "2.16.840.1.101.3.4.3.19",
+];
+
+fn webpki_supports_algorithm(cert: &X509Certificate<'_>) -> bool {
+    let oid = cert.signature_algorithm.algorithm.to_id_string();
+    WEBPKI_SIGNATURE_OIDS.contains(&oid.as_str())
 }
