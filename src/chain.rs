@@ -222,8 +222,8 @@ impl<'a> ParsedChain<'a> {
         marked[0] = true;
         let mut queue = vec![0];
         while let Some(child) = queue.pop() {
-            for issuer in 0..self.certs.len() {
-                if !marked[issuer] && cert::issued_by(&self.certs[child], &self.certs[issuer]) {
+            for (issuer, candidate) in self.certs.iter().enumerate() {
+                if !marked[issuer] && cert::issued_by(&self.certs[child], candidate) {
                     marked[issuer] = true;
                     queue.push(issuer);
                 }
