@@ -37,7 +37,7 @@ pub struct Anchor {
 }
 
 impl Anchor {
-    /// Makes an anchor of a certificate; the error says why it is not a usable certificate.
+    /// Makes an anchor of a certificate. The error explains why the certificate is not usable.
     pub fn from_der(
         der: CertificateDer<'static>,
         source: RootSource,
@@ -177,7 +177,7 @@ fn store_anchors(entries: Vec<gwtrust_store::Entry>) -> Result<Vec<Anchor>> {
         .collect()
 }
 
-/// Which system store the system anchors came from.
+/// Origin of the system anchors: the platform's store or webpki-roots.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SystemOrigin {

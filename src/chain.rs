@@ -78,7 +78,7 @@ pub struct ChainReport {
     pub not_yet_valid: Vec<usize>,
     /// The time validity was checked at, RFC 3339.
     pub checked_at: String,
-    /// Where a trust anchor for the chain is; set by `fetch`, absent in `pin`'s report.
+    /// Location of a trust anchor for the chain. `fetch` sets it, and `pin`'s report omits it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_anchor: Option<TrustAnchorReport>,
 }
@@ -304,14 +304,14 @@ impl AnchorLookup {
     }
 }
 
-/// Where a trust anchor for a presented chain is, and which root `pin` would store.
+/// Trust anchor locations for a presented chain, and the root `pin` would store.
 #[derive(Clone, Debug, Serialize)]
 pub struct TrustAnchorReport {
     /// Every list of the store, read without changing it.
     pub store: AnchorLookup,
     pub ca_file: AnchorLookup,
     pub system: AnchorLookup,
-    /// Which system store was read, or `None` when none was.
+    /// The system store that was read, or `None` when none was.
     pub system_origin: Option<SystemOrigin>,
     /// The root `pin` would store: from the presented chain, else the store, else `--ca-file`.
     /// `pin` never takes a root from the system roots.

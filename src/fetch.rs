@@ -64,7 +64,7 @@ pub fn match_leaf(host: &Host, chain: &ParsedChain<'_>, profile: Profile) -> Nam
     names::match_host(&reference, &presented, profile)
 }
 
-/// Where `fetch` looks for a trust anchor of the presented chain.
+/// Sources `fetch` searches for a trust anchor of the presented chain.
 pub struct AnchorSources {
     /// The store directory, or why there is none.
     pub store_dir: std::result::Result<std::path::PathBuf, String>,
@@ -115,7 +115,7 @@ pub fn trust_anchor_report(
 }
 
 /// Reads the certificates of every store list, the presence list first, without creating the
-/// store or its lists. The error says why the store could not be read, for the report.
+/// store or its lists. The error explains why the store could not be read, for the report.
 pub fn read_store_anchors(dir: &Path) -> std::result::Result<Vec<Anchor>, String> {
     if !dir.exists() {
         return Err(format!(

@@ -4,8 +4,8 @@
 //! algorithms, no revocation). It returns one error and does not say which certificate caused
 //! it, so on failure this module builds a candidate path itself (names, key identifiers and
 //! signatures, as [`crate::chain`] does) and points the error at a certificate on it. The host
-//! is checked with [`names::match_host`] under the caller's profile, because webpki knows only
-//! the RFC 6125 rules without a CN fallback.
+//! is checked with [`names::match_host`] under the caller's profile, because webpki implements
+//! only the RFC 6125 rules without a CN fallback.
 
 use rustls::pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use serde::Serialize;
@@ -24,7 +24,7 @@ use crate::names::{self, NameMatch, PresentedNames, Profile, ReferenceName};
 /// too-long path.
 const MAX_DIAGNOSIS_DEPTH: usize = 10;
 
-/// What to validate besides the certificates.
+/// Validation time and host check, the inputs besides the certificates.
 #[derive(Clone, Debug)]
 pub struct VerifyOptions {
     /// The validation time.
@@ -73,11 +73,11 @@ pub struct PathStep {
     /// SHA-256 of the certificate; `None` for a webpki-roots anchor, which has no certificate.
     pub fingerprint_sha256: Option<String>,
     pub not_after: Option<String>,
-    /// Where the trust anchor came from; `None` for the leaf and intermediates.
+    /// Origin of the trust anchor; `None` for the leaf and intermediates.
     pub source: Option<RootSource>,
 }
 
-/// Why a path is not valid.
+/// Reason a path is not valid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
@@ -99,7 +99,7 @@ pub enum FailureKind {
     WrongUsage,
     /// The leaf does not name the host under the chosen profile.
     NameMismatch,
-    /// A signature algorithm that the aws-lc-rs verifiers do not support.
+    /// A signature algorithm that rustls-webpki with aws-lc-rs does not accept.
     UnsupportedAlgorithm,
     /// A name constraint of a CA excludes a name of a certificate below it.
     NameConstraintViolation,
@@ -362,7 +362,7 @@ fn step_of_der(role: StepRole, der: &[u8], source: Option<RootSource>) -> PathSt
 }
 
 /// rustls-webpki does not check a trust anchor's validity period (RFC 5280 §6.1.1 treats the
-/// anchor as a name and key), but presence servers reject an expired root, so say so.
+/// anchor as a name and key), but presence servers reject an expired root, so warn about it.
 fn warn_expired_anchor(
     path: &VerifiedPath<'_>,
     anchors: &[Anchor],
@@ -470,9 +470,9 @@ impl Pool<'_> {
         self.cert_ref(node).subject
     }
 
-    /// Builds the path webpki most likely tried: at each step an anchor whose name and key
-    /// fit, else an intermediate whose name and key fit, else a certificate with the right
-    /// name but a signature that does not verify, so that the bad link shows.
+    /// Builds the path webpki most likely tried. Each step takes an anchor whose name and key
+    /// fit, else an intermediate whose name and key fit. Failing both, it takes a certificate
+    /// with the right name and a signature that does not verify, so that the bad link shows.
     fn candidate_path(&self) -> Vec<Link> {
         let mut links: Vec<Link> = Vec::new();
         let mut current = Node::Leaf;

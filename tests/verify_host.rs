@@ -163,7 +163,7 @@ fn ip_sans_match_any_textual_form() {
     let v6 = verify_host(dir.path(), &["0:0:0:0:0:0:0:1", "--cert", &cert]);
     assert_eq!(v6.code, 0, "{}{}", v6.stdout, v6.stderr);
 
-    // The CN holds this address, and an IP host never matches a CN.
+    // The CN contains this address, and an IP host never matches a CN.
     let cn = verify_host(dir.path(), &["10.0.0.2", "--cert", &cert, "--json"]);
     assert_eq!(cn.code, 1, "{}{}", cn.stdout, cn.stderr);
     assert_eq!(

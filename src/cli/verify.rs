@@ -184,7 +184,7 @@ fn render_verify(text: &mut String, report: &VerifyReport, args: &VerifyArgs) {
     let _ = writeln!(text, "Result: {verdict}");
 }
 
-/// What `verify-host` prints.
+/// Output of `verify-host`.
 #[derive(Debug, Serialize)]
 struct VerifyHostReport {
     host: String,
