@@ -12,6 +12,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 use x509_parser::certificate::X509Certificate;
+use x509_parser::prelude::FromDer;
 
 use crate::anchors::Anchor;
 use crate::cert::{self, CertSummary, SignatureCheck};
@@ -275,6 +276,22 @@ pub fn verify_chain(
         intermediates_offered: intermediates.len(),
         anchors_offered: anchors.len(),
     })
+}
+
+/// Validates a chain as a server presents it: the first certificate is the leaf and the rest
+/// are untrusted intermediates in any order. See [`verify_chain`].
+pub fn verify_presented(
+    presented: &[CertificateDer<'_>],
+    anchors: &[Anchor],
+    options: &VerifyOptions,
+) -> Result<VerifyReport> {
+    let Some((leaf, intermediates)) = presented.split_first() else {
+        return Err(Error::InvalidCertificate {
+            what: "presented chain".into(),
+            reason: "no certificate was presented".into(),
+        });
+    };
+    verify_chain(leaf, intermediates, anchors, options)
 }
 
 /// Formats a time as RFC 3339 UTC, to the second.
@@ -659,6 +676,21 @@ impl Pool<'_> {
         let issuer = self.subject(link.issuer);
         let issuer_role = self.cert_ref(link.issuer).role;
 
+        // aws-lc-rs rejects RSA keys outside 2048 to 8192 bits as an invalid signature.
+        if let Some(bits) = self
+            .rsa_key_bits(link.issuer)
+            .filter(|b| !(2048..=8192).contains(b))
+        {
+            return vec![Failure {
+                kind: FailureKind::UnsupportedAlgorithm,
+                message: format!(
+                    "the {role} {} is signed with the {bits}-bit RSA key of the {issuer_role} {issuer}, and rustls-webpki, like current TLS clients, accepts RSA keys of 2048 to 8192 bits only: reissue the CA with a larger key",
+                    child.subject()
+                ),
+                certificate: Some(self.cert_ref(link.child)),
+            }];
+        }
+
         let (kind, message) = match wanted {
             SignatureCheck::UnsupportedAlgorithm => (
                 FailureKind::UnsupportedAlgorithm,
@@ -681,6 +713,25 @@ impl Pool<'_> {
             message,
             certificate: Some(self.cert_ref(link.child)),
         }]
+    }
+
+    /// Returns the size of a node's RSA public key in bits, or `None` for another key type.
+    fn rsa_key_bits(&self, node: Node) -> Option<usize> {
+        use x509_parser::public_key::PublicKey;
+        use x509_parser::x509::SubjectPublicKeyInfo;
+
+        let anchor_spki;
+        let spki = match node {
+            Node::Anchor(j) => {
+                anchor_spki = webpki::spki_for_anchor(&self.anchors[j].trust_anchor);
+                SubjectPublicKeyInfo::from_der(anchor_spki.as_ref()).ok()?.1
+            }
+            _ => self.cert(node)?.public_key().clone(),
+        };
+        match spki.parsed() {
+            Ok(PublicKey::RSA(rsa)) => Some(rsa.key_size()),
+            _ => None,
+        }
     }
 
     fn not_ca_failure(&self, members: &[Node]) -> Vec<Failure> {

@@ -10,7 +10,9 @@ use common::*;
 use gwtrust::anchors::Anchor;
 use gwtrust::chain::RootSource;
 use gwtrust::names::{MatchRule, Profile, ReferenceName};
-use gwtrust::verify::{verify_chain, FailureKind, StepRole, VerifyOptions, VerifyReport};
+use gwtrust::verify::{
+    verify_chain, verify_presented, FailureKind, StepRole, VerifyOptions, VerifyReport,
+};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
@@ -636,4 +638,116 @@ fn command_bad_arguments_exit_two() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn self_signed_leaf_as_own_anchor() {
+    // A fresh Exchange install's certificate, pinned as its own root.
+    let leaf = self_signed_leaf("owa.selfsigned.example.test");
+    let report = run(&leaf, &[], &[&leaf]);
+
+    assert!(report.valid, "{:#?}", report.failures);
+    assert_eq!(report.chain.len(), 2);
+    assert_eq!(report.chain[1].role, StepRole::TrustAnchor);
+    assert_eq!(
+        report.chain[1].fingerprint_sha256.as_deref(),
+        Some(sha256_hex(&leaf.der).as_str())
+    );
+}
+
+#[test]
+fn command_small_rsa_key_is_unsupported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let openssl = |args: &[&str]| run_tool("openssl", args);
+
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:1024",
+        "-nodes",
+        "-keyout",
+        &path("root.key"),
+        "-out",
+        &path("root.pem"),
+        "-subj",
+        "/CN=RSA-1024 Test Root",
+        "-days",
+        "30",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=keyCertSign",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &path("leaf.key"),
+        "-out",
+        &path("leaf.csr"),
+        "-subj",
+        "/CN=owa.rsa1024.example.test",
+    ]);
+    let extensions = write(
+        dir.path(),
+        "leaf.ext",
+        "subjectAltName=DNS:owa.rsa1024.example.test\n",
+    );
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &path("leaf.csr"),
+        "-CA",
+        &path("root.pem"),
+        "-CAkey",
+        &path("root.key"),
+        "-CAcreateserial",
+        "-sha256",
+        "-days",
+        "10",
+        "-out",
+        &path("leaf.pem"),
+        "-extfile",
+        extensions.to_str().unwrap(),
+    ]);
+
+    let run = gwtrust(
+        &dir.path().join("store"),
+        &[
+            "verify",
+            &path("leaf.pem"),
+            "--ca-file",
+            &path("root.pem"),
+            "--json",
+        ],
+    );
+
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let json = run.json();
+    let failure = &json["result"]["failures"][0];
+    assert_eq!(failure["kind"], "unsupported_algorithm");
+    assert!(failure["message"]
+        .as_str()
+        .unwrap()
+        .contains("1024-bit RSA key"));
+}
+
+#[test]
+fn presented_chain_with_root() {
+    let chain = TestChain::new("owa.verify.example.test");
+    let anchors = [anchor(&chain.root)];
+
+    let report = verify_presented(&chain.presented(true), &anchors, &VerifyOptions::now())
+        .expect("verify_presented runs");
+    assert!(report.valid, "{:#?}", report.failures);
+    assert_eq!(report.intermediates_offered, 2);
+    assert_eq!(report.chain.len(), 3);
+
+    let empty = verify_presented(&[], &anchors, &VerifyOptions::now());
+    assert!(empty.is_err(), "an empty chain is an input error");
 }
