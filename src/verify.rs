@@ -654,10 +654,10 @@ impl Pool<'_> {
         failures
     }
 
-    fn signature_failure(&self, links: &[Link], wanted: SignatureCheck) -> Vec<Failure> {
-        let link = links.iter().find(|l| l.signature == wanted).or_else(|| {
+    fn signature_failure(&self, links: &[Link], expected: SignatureCheck) -> Vec<Failure> {
+        let link = links.iter().find(|l| l.signature == expected).or_else(|| {
             // x509-parser verifies some algorithms that rustls-webpki rejects (RSA with SHA-1).
-            (wanted == SignatureCheck::UnsupportedAlgorithm)
+            (expected == SignatureCheck::UnsupportedAlgorithm)
                 .then(|| {
                     links.iter().find(|l| {
                         self.cert(l.child)
@@ -691,7 +691,7 @@ impl Pool<'_> {
             }];
         }
 
-        let (kind, message) = match wanted {
+        let (kind, message) = match expected {
             SignatureCheck::UnsupportedAlgorithm => (
                 FailureKind::UnsupportedAlgorithm,
                 format!(
