@@ -9,8 +9,10 @@ use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use x509_parser::certificate::X509Certificate;
 
+use crate::anchors::{Anchor, SystemOrigin};
 use crate::cert::{self, CertSummary};
 use crate::error::{Error, Result};
+use crate::verify::{self, TimeStatus};
 
 /// The role a presented certificate plays in the chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -40,6 +42,16 @@ pub struct PresentedCert {
     pub summary: CertSummary,
     /// Whether the certificate at `position + 1` issued this one (false for the last).
     pub issued_by_next: bool,
+    /// Whether the certificate is within its validity period at the report's `checked_at`.
+    pub validity: TimeStatus,
+}
+
+/// A certificate sent more than once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Duplicate {
+    pub position: usize,
+    /// The position of its first occurrence.
+    pub same_as: usize,
 }
 
 /// The report `fetch` prints about a presented chain.
@@ -52,6 +64,23 @@ pub struct ChainReport {
     pub order_valid: bool,
     /// Positions of the path from the leaf upwards, following verified issuer links.
     pub path: Vec<usize>,
+    /// Whether the certificates of `path` were sent in path order: each one after the
+    /// certificate it issued. Duplicates and stray certificates in between do not count.
+    pub path_in_order: bool,
+    /// Certificates sent again after their first occurrence.
+    pub duplicates: Vec<Duplicate>,
+    /// Positions of certificates that are on no path from the leaf (neither the leaf, nor an
+    /// issuer of a certificate that is), and are not duplicates.
+    pub stray: Vec<usize>,
+    /// Positions of certificates whose notAfter is before `checked_at`.
+    pub expired: Vec<usize>,
+    /// Positions of certificates whose notBefore is after `checked_at`.
+    pub not_yet_valid: Vec<usize>,
+    /// The time validity was checked at, RFC 3339.
+    pub checked_at: String,
+    /// Location of a trust anchor for the chain. `fetch` sets it, and `pin`'s report omits it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_anchor: Option<TrustAnchorReport>,
 }
 
 /// The certificates of a chain, parsed once.
@@ -103,8 +132,13 @@ impl<'a> ParsedChain<'a> {
         path
     }
 
-    /// Reports positions, roles and links.
+    /// Reports positions, roles, links, duplicates, stray certificates and validity now.
     pub fn report(&self) -> ChainReport {
+        self.report_at(time::OffsetDateTime::now_utc())
+    }
+
+    /// Reports positions, roles, links, duplicates, stray certificates and validity at `at`.
+    pub fn report_at(&self, at: time::OffsetDateTime) -> ChainReport {
         let count = self.certs.len();
         let certificates: Vec<PresentedCert> = self
             .certs
@@ -126,6 +160,7 @@ impl<'a> ParsedChain<'a> {
                     role,
                     summary,
                     issued_by_next,
+                    validity: verify::time_status(parsed, at),
                 }
             })
             .collect();
@@ -134,12 +169,188 @@ impl<'a> ParsedChain<'a> {
             .iter()
             .any(|c| c.role == Role::Root || (count == 1 && c.summary.self_signed));
         let order_valid = certificates[..count - 1].iter().all(|c| c.issued_by_next);
+        let path = self.path();
+        let path_in_order = path.windows(2).all(|pair| pair[0] < pair[1]);
+        let duplicates = self.duplicates();
+        let reachable = self.reachable();
+        let stray = (0..count)
+            .filter(|p| !reachable[*p] && !duplicates.iter().any(|d| d.position == *p))
+            .collect();
+        let positions_with = |status: TimeStatus| {
+            certificates
+                .iter()
+                .filter(|c| c.validity == status)
+                .map(|c| c.position)
+                .collect::<Vec<_>>()
+        };
 
         ChainReport {
-            certificates,
             root_sent,
             order_valid,
-            path: self.path(),
+            path,
+            path_in_order,
+            duplicates,
+            stray,
+            expired: positions_with(TimeStatus::Expired),
+            not_yet_valid: positions_with(TimeStatus::NotYetValid),
+            checked_at: verify::rfc3339(at),
+            trust_anchor: None,
+            certificates,
+        }
+    }
+
+    /// Returns every certificate whose exact DER was already sent at an earlier position.
+    fn duplicates(&self) -> Vec<Duplicate> {
+        (0..self.ders.len())
+            .filter_map(|position| {
+                let first = self.ders[..position]
+                    .iter()
+                    .position(|earlier| earlier.as_ref() == self.ders[position].as_ref())?;
+                Some(Duplicate {
+                    position,
+                    same_as: first,
+                })
+            })
+            .collect()
+    }
+
+    /// Marks the certificates on some path from the leaf: the leaf, and every certificate that
+    /// issued a marked one. Unlike [`ParsedChain::path`], this follows every issuer, so a
+    /// cross-signed alternative is not stray.
+    fn reachable(&self) -> Vec<bool> {
+        let mut marked = vec![false; self.certs.len()];
+        marked[0] = true;
+        let mut queue = vec![0];
+        while let Some(child) = queue.pop() {
+            for (issuer, candidate) in self.certs.iter().enumerate() {
+                if !marked[issuer] && cert::issued_by(&self.certs[child], candidate) {
+                    marked[issuer] = true;
+                    queue.push(issuer);
+                }
+            }
+        }
+        marked
+    }
+
+    /// Finds the trust anchors that issued a certificate of the path, walking up from the leaf
+    /// and stopping at the first certificate that one of `anchors` issued, as path building
+    /// does. A self-signed root that is itself an anchor counts as issued by that anchor.
+    pub fn find_anchors(&self, anchors: &[Anchor]) -> Vec<FoundAnchor> {
+        for position in self.path() {
+            let found: Vec<FoundAnchor> = anchors
+                .iter()
+                .filter(|anchor| anchor.issued(&self.certs[position]))
+                .map(|anchor| FoundAnchor {
+                    subject: anchor.subject(),
+                    fingerprint_sha256: anchor.fingerprint(),
+                    source: anchor.source.clone(),
+                    issued_position: position,
+                })
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+}
+
+/// A trust anchor that issued a presented certificate.
+#[derive(Clone, Debug, Serialize)]
+pub struct FoundAnchor {
+    pub subject: String,
+    /// SHA-256 of the anchor certificate; `None` for a webpki-roots anchor.
+    pub fingerprint_sha256: Option<String>,
+    pub source: RootSource,
+    /// The position of the presented certificate this anchor issued.
+    pub issued_position: usize,
+}
+
+/// The outcome of looking for a trust anchor in one source.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum AnchorLookup {
+    Found {
+        anchors: Vec<FoundAnchor>,
+    },
+    NotFound,
+    /// The source could not be read (the store is in use, or there is no store).
+    Unavailable {
+        reason: String,
+    },
+    /// The source was not given (no `--ca-file`).
+    NotGiven,
+}
+
+impl AnchorLookup {
+    /// Looks for anchors of `chain` among `anchors`, or reports why the source is unavailable.
+    pub fn search(
+        chain: &ParsedChain<'_>,
+        anchors: std::result::Result<&[Anchor], &str>,
+    ) -> AnchorLookup {
+        match anchors {
+            Err(reason) => AnchorLookup::Unavailable {
+                reason: reason.to_string(),
+            },
+            Ok(anchors) => {
+                let found = chain.find_anchors(anchors);
+                if found.is_empty() {
+                    AnchorLookup::NotFound
+                } else {
+                    AnchorLookup::Found { anchors: found }
+                }
+            }
+        }
+    }
+}
+
+/// Trust anchor locations for a presented chain, and the root `pin` would store.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrustAnchorReport {
+    /// Every list of the store, read without changing it.
+    pub store: AnchorLookup,
+    pub ca_file: AnchorLookup,
+    pub system: AnchorLookup,
+    /// The system store that was read, or `None` when none was.
+    pub system_origin: Option<SystemOrigin>,
+    /// The root `pin` would store: from the presented chain, else the store, else `--ca-file`.
+    /// `pin` never takes a root from the system roots.
+    pub pin_root: PinRoot,
+}
+
+/// The root `pin` would store.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum PinRoot {
+    Found {
+        subject: String,
+        fingerprint_sha256: String,
+        source: RootSource,
+    },
+    /// No root: `issuer` is the distinguished name of the missing issuer.
+    Missing { issuer: String },
+}
+
+impl PinRoot {
+    /// Runs the root search of `pin` over the store and `--ca-file` anchors.
+    pub fn search(chain: &ParsedChain<'_>, store: &[Anchor], ca_file: &[Anchor]) -> PinRoot {
+        let candidates: Vec<Candidate> = store
+            .iter()
+            .chain(ca_file)
+            .filter_map(|anchor| {
+                Some(Candidate {
+                    der: anchor.der.clone()?,
+                    source: anchor.source.clone(),
+                })
+            })
+            .collect();
+        match find_root(chain, &candidates) {
+            RootSearch::Found(root) => PinRoot::Found {
+                subject: root.summary.subject,
+                fingerprint_sha256: root.summary.fingerprint_sha256,
+                source: root.source,
+            },
+            RootSearch::Missing { issuer } => PinRoot::Missing { issuer },
         }
     }
 }
@@ -154,6 +365,24 @@ pub enum RootSource {
     Store { list: String },
     /// It was in the file given with `--ca-file`.
     CaFile { path: String },
+    /// It is one of the system roots: `native` (the platform's store) or `webpki-roots`.
+    System { store: String },
+}
+
+impl std::fmt::Display for RootSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RootSource::Presented { position } => {
+                write!(f, "presented by the server at position {position}")
+            }
+            RootSource::Store { list } => write!(f, "store list {list}"),
+            RootSource::CaFile { path } => write!(f, "--ca-file {path}"),
+            RootSource::System { store } if store == "native" => {
+                f.write_str("the system roots (platform store)")
+            }
+            RootSource::System { store } => write!(f, "the system roots ({store})"),
+        }
+    }
 }
 
 /// A certificate that may be the root of a chain, with where it came from.

@@ -5,6 +5,7 @@
 //! chain over TLS, pins only its root into a local trust store, checks names the way the
 //! presence server does, and makes lab CAs and OWA certificates for test Exchange servers.
 
+pub mod anchors;
 pub mod capture;
 pub mod cert;
 pub mod chain;
@@ -23,5 +24,6 @@ pub mod policy;
 pub mod service;
 pub mod target;
 pub mod trust_store;
+pub mod verify;
 
 pub use error::{Error, ExitStatus, Result};

@@ -12,6 +12,7 @@ mod lab;
 mod lists;
 mod service;
 mod trust;
+mod verify;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -70,6 +71,10 @@ pub enum Command {
     Show(trust::ShowArgs),
     /// Remove a stored certificate by fingerprint prefix.
     Remove(trust::RemoveArgs),
+    /// Validate a leaf's path to a trust anchor, and optionally its host name.
+    Verify(verify::VerifyArgs),
+    /// Check whether a certificate names a host, and why each presented name does or does not match.
+    VerifyHost(verify::VerifyHostArgs),
     /// Make lab CAs and server certificates, and serve them like OWA.
     #[command(subcommand)]
     Lab(lab::LabCommand),
@@ -93,6 +98,8 @@ impl Command {
             Command::Service(command) => command.name(),
             Command::Show(_) => "show",
             Command::Remove(_) => "remove",
+            Command::Verify(_) => "verify",
+            Command::VerifyHost(_) => "verify-host",
             Command::Lab(lab::LabCommand::Ca(_)) => "lab ca",
             Command::Lab(lab::LabCommand::Server(_)) => "lab server",
             Command::Lab(lab::LabCommand::Serve(_)) => "lab serve",
@@ -160,6 +167,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Service(command) => service::run(command, &context),
         Command::Show(args) => trust::show(args, &context),
         Command::Remove(args) => trust::remove(args, &context),
+        Command::Verify(args) => verify::verify(args, &context),
+        Command::VerifyHost(args) => verify::verify_host(args, &context),
         Command::Lab(command) => lab::run(command, &context),
         Command::Demo(args) => lab::demo(args, &context),
     };

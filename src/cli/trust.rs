@@ -10,14 +10,16 @@ use gwtrust_store::{Entry, Fingerprint};
 use serde::Serialize;
 
 use super::{block_on, Context, Output};
+use crate::anchors;
 use crate::capture::{CaptureOptions, Sni};
-use crate::chain::{ChainReport, Root, RootSource};
+use crate::chain::{AnchorLookup, ChainReport, PinRoot, Root, RootSource, TrustAnchorReport};
 use crate::error::{Error, Result};
-use crate::fetch::FetchReport;
+use crate::fetch::{AnchorSources, FetchReport};
 use crate::formats;
 use crate::pin::{self, Confirmation, PinAction, PinOptions, PinReport};
 use crate::target::Target;
 use crate::trust_store;
+use crate::verify::TimeStatus;
 
 /// How to reach the server: shared by `fetch` and `pin`.
 #[derive(Debug, Args)]
@@ -72,6 +74,10 @@ pub struct FetchArgs {
     /// Write the presented chain as PEM, in the order the server sent it.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// A file of CA certificates (PEM or DER) to look for the chain's trust anchor in.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -143,10 +149,23 @@ pub struct RemoveArgs {
 }
 
 /// `gwtrust fetch`.
-pub fn fetch(args: FetchArgs, _context: &Context) -> Result<Output> {
+pub fn fetch(args: FetchArgs, context: &Context) -> Result<Output> {
     let target = Target::parse(&args.target)?;
     let options = args.connect.options()?;
-    let (report, captured) = block_on(crate::fetch::fetch(&target, &options))??;
+    let sources = AnchorSources {
+        store_dir: trust_store::store_dir(context.store.as_deref()).map_err(|err| err.to_string()),
+        ca_file: args
+            .ca_file
+            .as_deref()
+            .map(anchors::from_ca_file)
+            .transpose()?,
+        system: true,
+    };
+
+    let (mut report, captured) = block_on(crate::fetch::fetch(&target, &options))??;
+    report.chain.trust_anchor = Some(crate::fetch::trust_anchor_report(
+        &target, &captured, &sources,
+    )?);
 
     if let Some(path) = &args.out {
         let pem = formats::to_pem_bundle(captured.chain.iter().map(|c| c.as_ref()));
@@ -516,9 +535,14 @@ fn render_chain(text: &mut String, chain: &ChainReport) {
         let _ = writeln!(text, "  [{}] {}: {}", cert.position, cert.role, s.subject);
         let _ = writeln!(text, "      issuer      {}", s.issuer);
         let _ = writeln!(text, "      serial      {}", s.serial);
+        let validity = match cert.validity {
+            TimeStatus::Valid => "",
+            TimeStatus::Expired => " (EXPIRED)",
+            TimeStatus::NotYetValid => " (NOT YET VALID)",
+        };
         let _ = writeln!(
             text,
-            "      valid       {} to {}",
+            "      valid       {} to {}{validity}",
             s.not_before, s.not_after
         );
         let _ = writeln!(text, "      SHA-256     {}", s.fingerprint_sha256);
@@ -529,17 +553,139 @@ fn render_chain(text: &mut String, chain: &ChainReport) {
             yes_no(s.self_signed)
         );
     }
+
     let root = if chain.root_sent {
-        "the server sent its root (harmless, but clients never use it)"
+        "the server sent a root (harmless but wasteful: clients use their own copy of the root)"
     } else {
         "the server did not send a root"
     };
-    let order = if chain.order_valid {
-        "each certificate is issued by the next"
+    let _ = writeln!(text, "Root sent: {root}.");
+
+    let path = positions(&chain.path);
+    if chain.order_valid {
+        let _ = writeln!(
+            text,
+            "Order: valid, each certificate is issued by the next."
+        );
     } else {
-        "the order is NOT valid: some certificate is not issued by the one after it"
+        let broken: Vec<String> = chain.certificates[..chain.certificates.len() - 1]
+            .iter()
+            .filter(|c| !c.issued_by_next)
+            .map(|c| format!("[{}] is not issued by [{}]", c.position, c.position + 1))
+            .collect();
+        let _ = writeln!(text, "Order: NOT valid: {}.", broken.join(", "));
+    }
+    let path_order = if chain.path_in_order {
+        "sent in order"
+    } else {
+        "sent OUT OF ORDER: each certificate must come right after the one it issued"
     };
-    let _ = writeln!(text, "Root: {root}. Order: {order}.");
+    let _ = writeln!(text, "Path from the leaf: {path} ({path_order}).");
+
+    if chain.duplicates.is_empty() {
+        let _ = writeln!(text, "Duplicates: none.");
+    }
+    for duplicate in &chain.duplicates {
+        let _ = writeln!(
+            text,
+            "Duplicate: [{}] is the same certificate as [{}]; send it once.",
+            duplicate.position, duplicate.same_as
+        );
+    }
+    if chain.stray.is_empty() {
+        let _ = writeln!(text, "Stray certificates: none.");
+    }
+    for position in &chain.stray {
+        let _ = writeln!(
+            text,
+            "Stray: [{position}] {} is on no path from the leaf; remove it from the server's chain.",
+            chain.certificates[*position].summary.subject
+        );
+    }
+
+    if chain.expired.is_empty() && chain.not_yet_valid.is_empty() {
+        let _ = writeln!(
+            text,
+            "Validity: every certificate is valid at {}.",
+            chain.checked_at
+        );
+    }
+    for position in &chain.expired {
+        let cert = &chain.certificates[*position].summary;
+        let _ = writeln!(
+            text,
+            "EXPIRED: [{position}] {} expired on {}.",
+            cert.subject, cert.not_after
+        );
+    }
+    for position in &chain.not_yet_valid {
+        let cert = &chain.certificates[*position].summary;
+        let _ = writeln!(
+            text,
+            "NOT YET VALID: [{position}] {} is valid from {}.",
+            cert.subject, cert.not_before
+        );
+    }
+
+    if let Some(anchor) = &chain.trust_anchor {
+        render_trust_anchor(text, anchor);
+    }
+}
+
+fn positions(list: &[usize]) -> String {
+    list.iter()
+        .map(|p| format!("[{p}]"))
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+fn render_trust_anchor(text: &mut String, report: &TrustAnchorReport) {
+    let _ = writeln!(text, "Trust anchor for this chain:");
+    let system = match &report.system_origin {
+        Some(crate::anchors::SystemOrigin::Native { certificates, .. }) => {
+            format!("system roots (platform store, {certificates} certificates)")
+        }
+        Some(crate::anchors::SystemOrigin::WebpkiRoots { reason }) => {
+            format!("system roots (webpki-roots, because {reason})")
+        }
+        None => "system roots".to_string(),
+    };
+    for (label, lookup) in [
+        ("store".to_string(), &report.store),
+        ("--ca-file".to_string(), &report.ca_file),
+        (system, &report.system),
+    ] {
+        let line = match lookup {
+            AnchorLookup::Found { anchors } => anchors
+                .iter()
+                .map(|a| {
+                    format!(
+                        "found in {}: {} (SHA-256 {}), issuer of [{}]",
+                        a.source,
+                        a.subject,
+                        a.fingerprint_sha256.as_deref().unwrap_or("none"),
+                        a.issued_position
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            AnchorLookup::NotFound => "not found".to_string(),
+            AnchorLookup::Unavailable { reason } => format!("not checked: {reason}"),
+            AnchorLookup::NotGiven => "not given".to_string(),
+        };
+        let _ = writeln!(text, "  {label}: {line}");
+    }
+    let pin = match &report.pin_root {
+        PinRoot::Found {
+            subject,
+            fingerprint_sha256,
+            source,
+        } => format!("{subject} (SHA-256 {fingerprint_sha256}); source: {source}"),
+        PinRoot::Missing { issuer } => format!(
+            "no root: the issuer {issuer} is neither in the chain, nor in the store, nor in --ca-file"
+        ),
+    };
+    let _ = writeln!(text, "  pin would store: {pin}");
 }
 
 fn render_pin(text: &mut String, report: &PinReport) {
@@ -551,6 +697,7 @@ fn render_pin(text: &mut String, report: &PinReport) {
         }
         RootSource::Store { list } => format!("already in store list {list}"),
         RootSource::CaFile { path } => format!("from --ca-file {path}"),
+        RootSource::System { .. } => format!("from {}", root.source),
     };
     let _ = writeln!(text, "Root: {} ({source})", root.summary.subject);
     let _ = writeln!(text, "      SHA-256 {}", root.summary.fingerprint_sha256);
