@@ -109,6 +109,27 @@ pub fn is_ca(cert: &X509Certificate<'_>) -> bool {
     matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca)
 }
 
+/// Formats a distinguished name for display, escaping control characters.
+///
+/// A name comes from whoever made the certificate, so a raw ESC or newline could redraw the
+/// terminal or forge a line such as a fake fingerprint; each one is shown as `\u{..}` instead.
+pub fn display_name(name: &x509_parser::x509::X509Name<'_>) -> String {
+    escape_control(&name.to_string())
+}
+
+/// Escapes control characters (C0, DEL and C1) as `\u{..}`, leaving other text as it is.
+pub fn escape_control(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_unicode().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
+
 /// Formats an ASN.1 time as RFC 3339 UTC.
 pub fn rfc3339(time: &x509_parser::time::ASN1Time) -> String {
     let format = time::format_description::well_known::Rfc3339;
@@ -143,8 +164,8 @@ impl CertSummary {
     /// Summarises an already parsed certificate.
     pub fn from_parsed(der: &[u8], cert: &X509Certificate<'_>) -> CertSummary {
         CertSummary {
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
+            subject: display_name(cert.subject()),
+            issuer: display_name(cert.issuer()),
             serial: cert.raw_serial_as_string(),
             not_before: rfc3339(&cert.validity().not_before),
             not_after: rfc3339(&cert.validity().not_after),

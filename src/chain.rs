@@ -413,7 +413,11 @@ pub enum RootSearch {
     },
 }
 
-/// Finds the root of a presented chain: in the chain itself, else among `candidates` in order.
+/// Maximum number of candidate intermediates `find_root` walks through above the presented chain.
+const MAX_CANDIDATE_DEPTH: usize = 8;
+
+/// Finds the root of a presented chain: in the chain itself, else among `candidates` in order,
+/// walking through candidate intermediates when the server sent only part of the chain.
 pub fn find_root(chain: &ParsedChain<'_>, candidates: &[Candidate]) -> RootSearch {
     let path = chain.path();
     let top_position = *path.last().expect("a path has at least the leaf");
@@ -434,21 +438,47 @@ pub fn find_root(chain: &ParsedChain<'_>, candidates: &[Candidate]) -> RootSearc
         }
     }
 
-    for candidate in candidates {
-        let Ok(parsed) = cert::parse(&candidate.der) else {
-            continue;
-        };
-        if cert::is_self_signed(&parsed) && cert::is_ca(&parsed) && cert::issued_by(top, &parsed) {
+    // Walk up through candidate CA certificates (intermediates from a CA file or a CA list)
+    // until a self-signed CA certificate issued the current top.
+    let parsed: Vec<(usize, X509Certificate<'_>)> = candidates
+        .iter()
+        .enumerate()
+        .filter_map(|(index, candidate)| cert::parse(&candidate.der).ok().map(|p| (index, p)))
+        .collect();
+    let mut current = top;
+    let mut used = Vec::new();
+    for _ in 0..MAX_CANDIDATE_DEPTH {
+        let root = parsed.iter().find(|(_, candidate)| {
+            cert::is_self_signed(candidate)
+                && cert::is_ca(candidate)
+                && cert::issued_by(current, candidate)
+        });
+        if let Some((index, root)) = root {
+            let candidate = &candidates[*index];
             return RootSearch::Found(Root {
-                summary: CertSummary::from_parsed(&candidate.der, &parsed),
+                summary: CertSummary::from_parsed(&candidate.der, root),
                 der: candidate.der.clone(),
                 source: candidate.source.clone(),
                 self_signed_leaf: false,
             });
         }
+
+        let intermediate = parsed.iter().find(|(index, candidate)| {
+            !used.contains(index)
+                && cert::is_ca(candidate)
+                && !cert::is_self_signed(candidate)
+                && cert::issued_by(current, candidate)
+        });
+        match intermediate {
+            Some((index, intermediate)) => {
+                used.push(*index);
+                current = intermediate;
+            }
+            None => break,
+        }
     }
 
     RootSearch::Missing {
-        issuer: top.issuer().to_string(),
+        issuer: crate::cert::display_name(current.issuer()),
     }
 }

@@ -81,7 +81,6 @@ pub async fn run(workdir: &std::path::Path) -> Result<DemoReport> {
     ));
 
     let store_dir = workdir.join("store");
-    let store = trust_store::open(&store_dir)?;
     let target = Target::parse(DEMO_HOST)?;
     let capture = CaptureOptions {
         connect: Some(addr.to_string()),
@@ -95,7 +94,7 @@ pub async fn run(workdir: &std::path::Path) -> Result<DemoReport> {
         ..PinOptions::default()
     };
     let pinned = pin::pin(
-        &store,
+        &store_dir,
         &target,
         &capture,
         &options,
@@ -109,6 +108,7 @@ pub async fn run(workdir: &std::path::Path) -> Result<DemoReport> {
         pinned.list
     ));
 
+    let store = trust_store::open(&store_dir)?;
     let stored: Vec<String> = store
         .entries(trust_store::PRESENCE_LIST)?
         .iter()

@@ -97,7 +97,7 @@ pub enum Error {
     #[error("pin cancelled at the prompt; nothing was written")]
     Cancelled,
 
-    #[error("fingerprint mismatch for {subject}: expected {expected}, the server presented {actual}; nothing was written. Confirm the fingerprint with the CA's owner before pinning")]
+    #[error("fingerprint mismatch for the root {subject}: expected {expected}, found {actual}; nothing was written. Confirm the fingerprint with the CA's owner before pinning")]
     FingerprintMismatch {
         subject: String,
         expected: String,
@@ -144,6 +144,12 @@ pub enum Error {
     #[error("{0}")]
     Network(String),
 
+    #[error("cannot listen on {addr}: {source}; choose another port, or port 0 for a free one")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+
     // Store errors (exit 4).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -175,7 +181,8 @@ impl Error {
             | Error::Connect { .. }
             | Error::Timeout { .. }
             | Error::Handshake { .. }
-            | Error::Network(_) => ExitStatus::Network,
+            | Error::Network(_)
+            | Error::Listen { .. } => ExitStatus::Network,
             // A list or a prefix named on the command line is the caller's input.
             Error::Store(
                 StoreError::ListNotFound { .. }
@@ -215,7 +222,14 @@ impl Error {
             Error::Timeout { .. } => "timeout",
             Error::Handshake { .. } => "tls_handshake",
             Error::Network(_) => "network",
+            Error::Listen { .. } => "listen",
             Error::Store(StoreError::InUse { .. }) => "store_in_use",
+            Error::Store(StoreError::ListNotFound { .. }) => "list_not_found",
+            Error::Store(StoreError::ListExists { .. }) => "list_exists",
+            Error::Store(StoreError::ListNotEmpty { .. }) => "list_not_empty",
+            Error::Store(StoreError::InvalidPrefix { .. }) => "invalid_prefix",
+            Error::Store(StoreError::InvalidListName { .. }) => "invalid_list_name",
+            Error::Store(StoreError::InvalidServiceName { .. }) => "invalid_service_name",
             Error::Store(_) => "store",
         }
     }

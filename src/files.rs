@@ -1,7 +1,7 @@
 //! Writing output files so that a failure never leaves a half-written one behind.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -29,6 +29,16 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
     let temporary = directory.join(format!(".{file_name}.gwtrust-{}.tmp", std::process::id()));
+
+    // Renaming over a device or a directory would replace it: refuse anything but a file.
+    if let Ok(existing) = fs::symlink_metadata(path) {
+        if !existing.is_file() {
+            return Err(Error::InvalidInput {
+                path: path.to_path_buf(),
+                reason: "exists and is not a regular file; choose another output path".into(),
+            });
+        }
+    }
 
     let result = (|| {
         let mut file = fs::OpenOptions::new()
@@ -59,10 +69,50 @@ pub fn create_dir(dir: &Path) -> Result<()> {
     })
 }
 
-/// Reads a whole file, naming it in the error.
+/// Maximum size of an input file: far above any trust bundle an admin has (the Mozilla bundle
+/// is about 200 KiB), and low enough that a wrong path such as a disk image fails at once.
+pub const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Reads a whole regular file of at most [`MAX_INPUT_BYTES`], naming it in the error.
+///
+/// Devices, FIFOs and sockets are rejected, because reading `/dev/zero` or a FIFO never ends.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|source| Error::ReadFile {
+    let invalid = |reason: String| Error::InvalidInput {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let read_error = |source| Error::ReadFile {
         path: path.to_path_buf(),
         source,
-    })
+    };
+
+    let metadata = fs::metadata(path).map_err(read_error)?;
+    if metadata.is_dir() {
+        return Err(invalid(
+            "is a directory; name a certificate or key file".into(),
+        ));
+    }
+    if !metadata.is_file() {
+        return Err(invalid(
+            "is not a regular file (a device, FIFO or socket); name a certificate or key file"
+                .into(),
+        ));
+    }
+    if metadata.len() > MAX_INPUT_BYTES {
+        return Err(invalid(format!(
+            "is {} bytes, more than the {} MiB gwtrust reads; check the path",
+            metadata.len(),
+            MAX_INPUT_BYTES / (1024 * 1024)
+        )));
+    }
+
+    let file = fs::File::open(path).map_err(read_error)?;
+    let mut data = Vec::with_capacity(metadata.len() as usize);
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut data)
+        .map_err(read_error)?;
+    if data.len() as u64 > MAX_INPUT_BYTES {
+        return Err(invalid("grew past the size limit while it was read".into()));
+    }
+    Ok(data)
 }

@@ -148,7 +148,7 @@ pub fn import(
         let certificate = &parsed[index];
         let der = &found[index].der;
         let fingerprint = cert::fingerprint(der);
-        let subject = certificate.subject().to_string();
+        let subject = crate::cert::display_name(certificate.subject());
 
         let (outcome, reason, cert_warnings) = if present.contains(&fingerprint) {
             (Outcome::AlreadyPresent, None, Vec::new())

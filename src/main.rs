@@ -3,6 +3,9 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = gwtrust::cli::Cli::parse();
-    std::process::ExitCode::from(gwtrust::cli::run(cli))
+    let code = match gwtrust::cli::Cli::try_parse() {
+        Ok(cli) => gwtrust::cli::run(cli),
+        Err(error) => gwtrust::cli::render_usage_error(error),
+    };
+    std::process::ExitCode::from(code)
 }

@@ -3,8 +3,12 @@
 //! The order of steps is the order of cheapest refusal: the host form is checked before any
 //! network traffic, the name before the root search, and the store is written last, after the
 //! fingerprint is confirmed. Any refusal leaves the store as it was.
+//!
+//! The store is opened twice, briefly: once to read the list and the known roots, and once to
+//! write the root. It is not held during the network wait or the confirmation prompt, so other
+//! gwtrust commands can use it meanwhile.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use gwtrust_store::{Entry, Fingerprint, PutOutcome, Store};
 use serde::Serialize;
@@ -78,7 +82,7 @@ pub struct PinReport {
 
 /// Runs the whole pin workflow against an open store.
 pub async fn pin(
-    store: &Store,
+    store_dir: &Path,
     target: &Target,
     capture: &CaptureOptions,
     options: &PinOptions,
@@ -88,12 +92,16 @@ pub async fn pin(
 
     // 1. Host form, before any traffic.
     check_host_form(target, options.allow_non_fqdn, &mut warnings)?;
-    if store.list_info(&options.list)?.is_none() {
-        return Err(gwtrust_store::StoreError::ListNotFound {
-            name: options.list.clone(),
+    let candidates = {
+        let store = trust_store::open(store_dir)?;
+        if store.list_info(&options.list)?.is_none() {
+            return Err(gwtrust_store::StoreError::ListNotFound {
+                name: options.list.clone(),
+            }
+            .into());
         }
-        .into());
-    }
+        root_candidates(&store, options)?
+    };
 
     // 2. Capture and analyse.
     let (report, captured) = fetch::fetch(target, capture).await?;
@@ -116,7 +124,6 @@ pub async fn pin(
     warnings.extend(report.name_check.warnings.iter().cloned());
 
     // 4. Find the root: presented chain, then roots already in the store, then --ca-file.
-    let candidates = root_candidates(store, options)?;
     let root = match chain::find_root(&parsed, &candidates) {
         RootSearch::Found(root) => root,
         RootSearch::Missing { issuer } => {
@@ -130,6 +137,13 @@ pub async fn pin(
         warnings.push(format!(
             "{} presented a single self-signed certificate, as a fresh Exchange install does; it is pinned as its own root, but replace it with a certificate issued by a CA: a self-signed certificate must be pinned again whenever Exchange renews it",
             report.target
+        ));
+    }
+
+    if let Some(problem) = validity_problem(&root) {
+        warnings.push(format!(
+            "the root {} {problem}; clients reject a chain whose root is not valid, so get the CA's current root",
+            root.summary.subject
         ));
     }
 
@@ -148,6 +162,7 @@ pub async fn pin(
         source: "pin".into(),
         added: trust_store::now_rfc3339(),
     };
+    let store = trust_store::open(store_dir)?;
     let action = match store.put(&entry)? {
         PutOutcome::Added => PinAction::Added,
         PutOutcome::HostsAdded(_) => PinAction::HostAdded,
@@ -185,6 +200,20 @@ pub async fn pin(
         warnings,
         fetch: report,
     })
+}
+
+/// Returns why the root is not valid now, if it is not.
+fn validity_problem(root: &Root) -> Option<String> {
+    let parsed = cert::parse(&root.der).ok()?;
+    let now = x509_parser::time::ASN1Time::now();
+    let validity = parsed.validity();
+    if now < validity.not_before {
+        Some(format!("is not valid before {}", root.summary.not_before))
+    } else if now > validity.not_after {
+        Some(format!("expired on {}", root.summary.not_after))
+    } else {
+        None
+    }
 }
 
 fn check_host_form(target: &Target, allow: bool, warnings: &mut Vec<String>) -> Result<()> {

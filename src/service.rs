@@ -76,7 +76,7 @@ pub fn install(
         what: request.cert.display().to_string(),
         reason,
     })?;
-    let subject = leaf.subject().to_string();
+    let subject = crate::cert::display_name(leaf.subject());
 
     let entries = store.entries(&request.list)?;
     let path = validate(request, &leaf_der, &intermediates, &entries)?;
@@ -135,7 +135,7 @@ fn validate(
 ) -> Result<Vec<String>> {
     let subject = || {
         cert::parse(leaf_der)
-            .map(|c| c.subject().to_string())
+            .map(|c| crate::cert::display_name(c.subject()))
             .unwrap_or_default()
     };
     let failed = |reason: String| Error::PathValidation {
@@ -174,7 +174,7 @@ fn validate(
             let mut subjects = vec![subject()];
             for der in path.intermediate_certificates() {
                 if let Ok(c) = cert::parse(der.der().as_ref()) {
-                    subjects.push(c.subject().to_string());
+                    subjects.push(crate::cert::display_name(c.subject()));
                 }
             }
             let anchor_subject = path.anchor().subject.as_ref();
@@ -183,7 +183,7 @@ fn validate(
                     .is_ok_and(|a| a.subject.as_ref() == anchor_subject)
             });
             if let Some(Ok(anchor)) = anchor.map(|der| cert::parse(der)) {
-                subjects.push(anchor.subject().to_string());
+                subjects.push(crate::cert::display_name(anchor.subject()));
             }
             Ok(subjects)
         }
@@ -213,7 +213,7 @@ fn missing_issuer(leaf: &[u8], intermediates: &[CertificateDer<'static>]) -> Str
             _ => break,
         }
     }
-    current.issuer().to_string()
+    crate::cert::display_name(current.issuer())
 }
 
 /// Checks that the private key in `path` belongs to the certificate.

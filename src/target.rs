@@ -48,7 +48,7 @@ impl Target {
     /// Parses `host`, `host:port`, `[v6]:port` or `https://host[:port]/path`.
     pub fn parse(input: &str) -> Result<Target> {
         let invalid = |reason: &str| Error::InvalidTarget {
-            value: input.to_string(),
+            value: shorten(input),
             reason: reason.to_string(),
         };
 
@@ -104,6 +104,31 @@ impl fmt::Display for Target {
     }
 }
 
+/// Checks a `--connect` value: `ADDR:PORT`, `[IPv6]:PORT` or `HOST:PORT`, port 1 to 65535.
+pub fn check_connect(value: &str) -> Result<()> {
+    let invalid = |reason: String| Error::InvalidArgument {
+        what: "--connect",
+        value: shorten(value),
+        reason: format!(
+            "{reason}; write it as ADDR:PORT, for example 127.0.0.1:8443 or [::1]:8443"
+        ),
+    };
+    if value
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|addr| addr.port() != 0)
+    {
+        return Ok(());
+    }
+
+    let (host, port) = value
+        .rsplit_once(':')
+        .ok_or_else(|| invalid("the port is missing".into()))?;
+    parse_port(port).map_err(invalid)?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    parse_host(host).map_err(invalid)?;
+    Ok(())
+}
+
 fn split_host_port(authority: &str) -> std::result::Result<(&str, u16), String> {
     if authority.is_empty() {
         return Err("the host is empty".into());
@@ -113,6 +138,9 @@ fn split_host_port(authority: &str) -> std::result::Result<(&str, u16), String> 
         let (host, after) = rest
             .split_once(']')
             .ok_or("an IPv6 address opened with '[' needs a closing ']'")?;
+        if host.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err("brackets are only for an IPv6 address, as in [::1]:8443".into());
+        }
         return match after {
             "" => Ok((host, HTTPS_PORT)),
             _ => match after.strip_prefix(':') {
@@ -149,17 +177,24 @@ fn parse_host(text: &str) -> std::result::Result<Host, String> {
         return Ok(Host::Ip(ip));
     }
 
-    let name = text.strip_suffix('.').unwrap_or(text);
-    if name.is_empty() || name.starts_with('.') || name.contains("..") {
-        return Err("the host has an empty label".into());
+    // Internationalised names become their A-label (punycode) form, the form certificates use.
+    crate::names::DnsReference::parse(text)
+        .map(|name| Host::Dns(name.as_str().to_string()))
+        .map_err(|err| err.to_string())
+}
+
+/// Shortens a value for an error message, so a huge argument is not echoed whole.
+fn shorten(value: &str) -> String {
+    const SHOWN: usize = 100;
+    let escaped = crate::cert::escape_control(value);
+    match escaped.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!(
+            "{}... ({} characters)",
+            &escaped[..cut],
+            value.chars().count()
+        ),
+        None => escaped,
     }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| c.is_control() || c.is_whitespace() || "/?#\\\"'<>".contains(*c))
-    {
-        return Err(format!("the host contains the character {bad:?}"));
-    }
-    Ok(Host::Dns(name.to_lowercase()))
 }
 
 #[cfg(test)]

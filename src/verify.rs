@@ -317,7 +317,7 @@ fn unix_time(at: OffsetDateTime) -> Result<UnixTime> {
 fn cert_ref(role: StepRole, der: &[u8], parsed: &X509Certificate<'_>) -> CertRef {
     CertRef {
         role,
-        subject: parsed.subject().to_string(),
+        subject: crate::cert::display_name(parsed.subject()),
         fingerprint_sha256: Some(cert::fingerprint(der).to_string()),
     }
 }
@@ -363,7 +363,7 @@ fn step_of_der(role: StepRole, der: &[u8], source: Option<RootSource>) -> PathSt
     match cert::parse(der) {
         Ok(parsed) => PathStep {
             role,
-            subject: parsed.subject().to_string(),
+            subject: crate::cert::display_name(parsed.subject()),
             fingerprint_sha256: Some(cert::fingerprint(der).to_string()),
             not_after: Some(cert::rfc3339(&parsed.validity().not_after)),
             source,

@@ -230,7 +230,8 @@ fn lab_serve_presents_chain_without_root() {
         .read_line(&mut first_line)
         .unwrap();
     let listening: serde_json::Value = serde_json::from_str(&first_line).unwrap();
-    let addr = listening["listening"].as_str().unwrap().to_string();
+    assert_eq!(listening["event"], "listening");
+    let addr = listening["address"].as_str().unwrap().to_string();
 
     let fetched = gwtrust(
         dir.path(),

@@ -158,6 +158,11 @@ fn ca(args: CaArgs) -> Result<Output> {
 }
 
 fn server(args: ServerArgs) -> Result<Output> {
+    // The password comes first, so a missing one stops the command before anything is written.
+    let password = match &args.pfx {
+        Some(pfx_path) => Some(read_password(args.password_env.as_deref(), pfx_path)?),
+        None => None,
+    };
     let ca = lab::load_ca(&args.ca)?;
     let generated = lab::generate_server(
         &ca,
@@ -170,14 +175,13 @@ fn server(args: ServerArgs) -> Result<Output> {
     )?;
     let mut files = lab::write_server(&args.out, &generated)?;
 
-    if let Some(pfx_path) = &args.pfx {
-        let password = read_password(args.password_env.as_deref(), pfx_path)?;
+    if let (Some(pfx_path), Some(password)) = (&args.pfx, &password) {
         let profile = if args.pfx_legacy {
             PfxProfile::Legacy
         } else {
             PfxProfile::Modern
         };
-        lab::pfx::write(pfx_path, &generated, &password, profile)?;
+        lab::pfx::write(pfx_path, &generated, password, profile)?;
         files.push(pfx_path.clone());
     }
     written(&generated.cert_der, files, "server certificate")
@@ -214,7 +218,13 @@ fn serve(args: ServeArgs, context: &Context) -> Result<Output> {
 
         // The address goes out first and at once, so scripts and tests can read the port.
         let line = if context.json {
-            serde_json::json!({ "listening": addr.to_string(), "certificates_presented": server.presented.len() }).to_string()
+            serde_json::json!({
+                "command": "lab serve",
+                "event": "listening",
+                "address": addr.to_string(),
+                "certificates_presented": server.presented.len(),
+            })
+            .to_string()
         } else {
             format!(
                 "listening on {addr}, presenting {} certificate(s); stop with Ctrl-C",
@@ -243,6 +253,14 @@ pub fn demo(args: DemoArgs, _context: &Context) -> Result<Output> {
     let temporary;
     let workdir = match &args.keep {
         Some(dir) => {
+            // A second demo in the same directory would find the first one's store and CA.
+            let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+            if occupied {
+                return Err(Error::InvalidInput {
+                    path: dir.clone(),
+                    reason: "is not empty; pass a new or empty directory to --keep".into(),
+                });
+            }
             crate::files::create_dir(dir)?;
             dir.clone()
         }

@@ -176,6 +176,39 @@ pub fn run(cli: Cli) -> u8 {
     render(name, context.json, result)
 }
 
+/// Prints a command-line parsing error and returns its exit code: clap's own text, or with
+/// `--json` anywhere on the command line, the usual JSON document with `error.kind` `usage`.
+pub fn render_usage_error(error: clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    let json = std::env::args_os().any(|arg| arg == "--json");
+    if informational || !json {
+        let _ = error.print();
+        return if error.use_stderr() {
+            ExitStatus::Usage.code()
+        } else {
+            0
+        };
+    }
+
+    let message = error.render().to_string();
+    let message = message.trim().trim_start_matches("error: ");
+    let document = serde_json::json!({
+        "command": serde_json::Value::Null,
+        "status": ExitStatus::Usage,
+        "exit_code": ExitStatus::Usage.code(),
+        "error": { "kind": "usage", "message": message },
+    });
+    println!("{document:#}");
+    ExitStatus::Usage.code()
+}
+
 /// Prints an output or an error, once, and returns the exit code.
 fn render(command: &str, json: bool, result: Result<Output>) -> u8 {
     let stdout = std::io::stdout();

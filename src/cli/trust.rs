@@ -50,6 +50,9 @@ impl ConnectArgs {
                 reason: "expected a number of seconds above 0 and at most 3600".into(),
             });
         }
+        if let Some(connect) = &self.connect {
+            crate::target::check_connect(connect)?;
+        }
         let sni = match (&self.sni, self.no_sni) {
             (Some(name), _) => Sni::Name(name.clone()),
             (None, true) => Sni::Disabled,
@@ -201,7 +204,7 @@ pub fn pin(args: PinArgs, context: &Context) -> Result<Output> {
         })
         .transpose()?;
 
-    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let store_dir = trust_store::store_dir(context.store.as_deref())?;
     let options = PinOptions {
         list: args.list.clone(),
         ca_file: args.ca_file.clone(),
@@ -217,7 +220,13 @@ pub fn pin(args: PinArgs, context: &Context) -> Result<Output> {
         (false, None) => Confirmation::Unavailable,
     };
 
-    let report = block_on(pin::pin(&store, &target, &capture, &options, confirmation))??;
+    let report = block_on(pin::pin(
+        &store_dir,
+        &target,
+        &capture,
+        &options,
+        confirmation,
+    ))??;
     let mut text = String::new();
     render_pin(&mut text, &report);
     Ok(Output::ok(&report, text))
@@ -332,7 +341,7 @@ pub fn list(args: ListArgs, context: &Context) -> Result<Output> {
             let _ = writeln!(text, "  {}  {}", cert.fingerprint_sha256, cert.subject);
             let _ = writeln!(
                 text,
-                "      expires {}; {} on {}; hosts: {}",
+                "      expires {}; added by {} on {}; hosts: {}",
                 cert.not_after,
                 cert.source,
                 cert.added,
@@ -350,6 +359,13 @@ pub fn show(args: ShowArgs, context: &Context) -> Result<Output> {
     let der = entries[0].der.clone();
 
     if args.der {
+        if context.json {
+            return Err(Error::InvalidArgument {
+                what: "--der",
+                value: args.fingerprint_prefix,
+                reason: "--der writes raw DER, which cannot be combined with --json; the JSON result has the PEM".into(),
+            });
+        }
         if std::io::stdout().is_terminal() {
             return Err(Error::InvalidArgument {
                 what: "--der",
@@ -394,7 +410,7 @@ pub fn show(args: ShowArgs, context: &Context) -> Result<Output> {
         for cert in &certs {
             let _ = writeln!(
                 text,
-                "in list {}: {} on {}; hosts: {}",
+                "in list {}: added by {} on {}; hosts: {}",
                 cert.list,
                 cert.source,
                 cert.added,
@@ -479,6 +495,14 @@ fn find_unique(store: &gwtrust_store::Store, prefix: &str) -> Result<Vec<Entry>>
     }
 }
 
+/// Formats a count with its noun: "1 certificate", "2 certificates".
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 fn display_hosts(hosts: &[String]) -> String {
     if hosts.is_empty() {
         "-".into()
@@ -527,8 +551,8 @@ pub(crate) fn render_fetch(text: &mut String, report: &FetchReport) {
 fn render_chain(text: &mut String, chain: &ChainReport) {
     let _ = writeln!(
         text,
-        "Presented chain ({} certificates, in the order sent):",
-        chain.certificates.len()
+        "Presented chain ({}, in the order sent):",
+        count(chain.certificates.len(), "certificate")
     );
     for cert in &chain.certificates {
         let s = &cert.summary;

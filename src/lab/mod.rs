@@ -120,6 +120,7 @@ pub struct LoadedCa {
 /// and a subject key identifier.
 pub fn generate_ca(request: &CaRequest) -> Result<Generated> {
     let what = format!("lab CA {:?}", request.common_name);
+    check_common_name(&request.common_name, "--cn")?;
     let key = request
         .key
         .generate()
@@ -191,10 +192,16 @@ pub fn generate_server(ca: &LoadedCa, request: &ServerRequest) -> Result<Generat
         reason: err.to_string(),
     })?;
 
-    let mut names = vec![request.host.clone()];
+    // The host goes in as its A-label form, first; further SANs follow, without duplicates.
+    let host = san_name(&request.host, "--host")?;
+    let mut names = vec![host.clone()];
     for extra in &request.extra_sans {
-        if !names.iter().any(|n| n.eq_ignore_ascii_case(extra)) {
-            names.push(extra.clone());
+        let name = match extra.parse::<std::net::IpAddr>() {
+            Ok(ip) => ip.to_string(),
+            Err(_) => san_name(extra, "--san")?,
+        };
+        if !names.contains(&name) {
+            names.push(name);
         }
     }
     let mut sans = Vec::with_capacity(names.len());
@@ -212,13 +219,14 @@ pub fn generate_server(ca: &LoadedCa, request: &ServerRequest) -> Result<Generat
             };
         sans.push(san);
     }
+    check_common_name(&host, "--host")?;
 
     let key = request
         .key
         .generate()
         .map_err(|e| generation_error(&what, e))?;
     let mut params = base_params(request.days, &what)?;
-    params.distinguished_name = distinguished_name(&request.host);
+    params.distinguished_name = distinguished_name(&host);
     params.subject_alt_names = sans;
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![
@@ -298,6 +306,27 @@ pub fn load_ca(dir: &Path) -> Result<LoadedCa> {
         reason: format!("not a usable private key: {e}"),
     })?;
 
+    // A leaf or a mismatched key would issue certificates that no client can validate.
+    let parsed = crate::cert::parse(&der).map_err(|reason| Error::InvalidInput {
+        path: cert_path.clone(),
+        reason,
+    })?;
+    if !crate::cert::is_ca(&parsed) {
+        return Err(Error::InvalidInput {
+            path: cert_path,
+            reason: "is not a CA certificate (basicConstraints CA is not set); pass a directory made by `gwtrust lab ca`".into(),
+        });
+    }
+    if rcgen::PublicKeyData::der_bytes(&key) != parsed.public_key().subject_public_key.data.as_ref()
+    {
+        return Err(Error::InvalidInput {
+            path: key_path,
+            reason:
+                "does not match the public key of ca.pem; the CA directory mixes files of two CAs"
+                    .into(),
+        });
+    }
+
     Ok(LoadedCa { der, chain, key })
 }
 
@@ -308,9 +337,26 @@ pub fn load_server(dir: &Path) -> Result<(Vec<CertificateDer<'static>>, Vec<u8>)
     Ok((chain, key))
 }
 
+/// Writes every output or none: existing files are never replaced, because a lab CA's key
+/// cannot be recovered once overwritten, and a failure removes what this call already wrote.
 fn write_all(outputs: &[(PathBuf, &[u8], u32)]) -> Result<Vec<PathBuf>> {
-    for (path, data, mode) in outputs {
-        files::write_atomic(path, data, *mode)?;
+    if let Some((existing, _, _)) = outputs
+        .iter()
+        .find(|(path, _, _)| path.symlink_metadata().is_ok())
+    {
+        return Err(Error::InvalidInput {
+            path: existing.clone(),
+            reason: "already exists; choose another --out directory or move the old files away. Nothing was written".into(),
+        });
+    }
+
+    for (index, (path, data, mode)) in outputs.iter().enumerate() {
+        if let Err(err) = files::write_atomic(path, data, *mode) {
+            for (written, _, _) in &outputs[..index] {
+                let _ = std::fs::remove_file(written);
+            }
+            return Err(err);
+        }
     }
     Ok(outputs.iter().map(|(path, _, _)| path.clone()).collect())
 }
@@ -340,6 +386,46 @@ fn base_params(days: u32, what: &str) -> Result<CertificateParams> {
     params.not_before = now - Duration::hours(1);
     params.not_after = now + Duration::days(i64::from(days));
     Ok(params)
+}
+
+/// Checks a DNS name for a SAN and returns its lowercase A-label form. A leading `*.` label is
+/// kept, so lab wildcard certificates can be made.
+fn san_name(name: &str, option: &'static str) -> Result<String> {
+    let (wildcard, rest) = match name.strip_prefix("*.") {
+        Some(rest) => (true, rest),
+        None => (false, name),
+    };
+    let reference =
+        crate::names::DnsReference::parse(rest).map_err(|err| Error::InvalidArgument {
+            what: option,
+            value: name.to_string(),
+            reason: format!("{err}; a SAN is a DNS name such as owa.example.com, or an IP address"),
+        })?;
+    Ok(match wildcard {
+        true => format!("*.{}", reference.as_str()),
+        false => reference.as_str().to_string(),
+    })
+}
+
+/// Checks a common name: 1 to 64 characters (the X.520 upper bound RFC 5280 uses), no control characters.
+fn check_common_name(name: &str, option: &'static str) -> Result<()> {
+    let invalid = |reason: &str| Error::InvalidArgument {
+        what: option,
+        value: crate::cert::escape_control(&name.chars().take(80).collect::<String>()),
+        reason: reason.to_string(),
+    };
+    if name.trim().is_empty() {
+        return Err(invalid("a common name cannot be empty"));
+    }
+    if name.chars().count() > 64 {
+        return Err(invalid(
+            "a common name has at most 64 characters (RFC 5280 ub-common-name)",
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid("a common name cannot contain control characters"));
+    }
+    Ok(())
 }
 
 fn distinguished_name(common_name: &str) -> DistinguishedName {

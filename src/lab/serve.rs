@@ -77,7 +77,7 @@ impl LabServer {
         })?;
         let listener = TcpListener::bind(addr)
             .await
-            .map_err(|source| Error::Connect {
+            .map_err(|source| Error::Listen {
                 addr: addr.to_string(),
                 source,
             })?;

@@ -102,8 +102,8 @@ pub enum StoreError {
 
     /// sled failed to open the database or to read or write it.
     #[error(
-        "store database error: {source}. \
-         Check free disk space and the permissions of the store directory"
+        "the store database failed: {source}. Check free disk space and the permissions of \
+         the store directory; if it is damaged, move it away and pin or import again"
     )]
     Database {
         /// Error from sled.
