@@ -14,6 +14,7 @@ pub mod error;
 pub mod fetch;
 pub mod files;
 pub mod formats;
+pub mod gateway;
 pub mod lab;
 pub mod names;
 pub mod pin;
