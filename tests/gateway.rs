@@ -6,13 +6,12 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use common::*;
 use gwtrust::gateway::Api;
-use gwtrust::lab::serve::{AuthScheme, LabServer, ServeMode, ServeOptions, TlsVersion};
+use gwtrust::lab::serve::{AuthScheme, ServeMode, TlsVersion};
 use rcgen::KeyPair;
 use rustls::pki_types::CertificateDer;
 use serde_json::Value;
@@ -26,29 +25,7 @@ fn start_lab(
     send_root: bool,
     mode: ServeMode,
 ) -> SocketAddr {
-    let options = ServeOptions {
-        chain,
-        key_pem: key.serialize_pem().into_bytes(),
-        send_root,
-    };
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        runtime.block_on(async move {
-            let server = LabServer::bind_with_mode("127.0.0.1:0", &options, mode)
-                .await
-                .expect("bind lab server");
-            sender.send(server.local_addr()).expect("send address");
-            server.run().await;
-        });
-    });
-    receiver
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the lab server started")
+    TestServer::start_with_mode(chain, key, send_root, mode).addr
 }
 
 fn ews_mode() -> ServeMode {
@@ -69,7 +46,15 @@ fn default_lab() -> (TestChain, SocketAddr) {
 fn check(store: &Path, host: &str, addr: SocketAddr, extra: &[&str]) -> (Run, Value) {
     let addr = addr.to_string();
     let mut args = vec![
-        "gateway", "check", "--host", host, "--connect", &addr, "--json", "--timeout", "5",
+        "gateway",
+        "check",
+        "--host",
+        host,
+        "--connect",
+        &addr,
+        "--json",
+        "--timeout",
+        "5",
     ];
     args.extend_from_slice(extra);
     let run = gwtrust(store, &args);
@@ -113,7 +98,15 @@ fn all_checks_pass_after_pin() {
     let (run, json) = check(&store, HOST, addr, &["--user", "jdoe@gw.example.test"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(json["result"]["outcome"], "passed");
-    for id in ["host_form", "account", "tls", "name", "trust", "validity", "http"] {
+    for id in [
+        "host_form",
+        "account",
+        "tls",
+        "name",
+        "trust",
+        "validity",
+        "http",
+    ] {
         assert_eq!(status(&json, id), "passed", "{id}: {:#}", line(&json, id));
         assert!(line(&json, id)["fix"].is_null(), "{id} has a fix");
     }
@@ -128,11 +121,30 @@ fn text_output_lists_every_check() {
     let dir = tempfile::tempdir().unwrap();
     let run = gwtrust(
         &dir.path().join("store"),
-        &["gateway", "check", "--host", HOST, "--connect", &addr.to_string()],
+        &[
+            "gateway",
+            "check",
+            "--host",
+            HOST,
+            "--connect",
+            &addr.to_string(),
+        ],
     );
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-    for label in ["host form", "account", "TLS", "name", "trust", "validity", "HTTP"] {
-        assert!(run.stdout.contains(label), "{label} missing:\n{}", run.stdout);
+    for label in [
+        "host form",
+        "account",
+        "TLS",
+        "name",
+        "trust",
+        "validity",
+        "HTTP",
+    ] {
+        assert!(
+            run.stdout.contains(label),
+            "{label} missing:\n{}",
+            run.stdout
+        );
     }
     assert!(run.stdout.contains("fix: "), "{}", run.stdout);
     assert!(run.stdout.contains("Result: failed"), "{}", run.stdout);
@@ -187,7 +199,13 @@ fn account_forms() {
         .unwrap()
         .contains("domain"));
 
-    for bad in ["@gw.example.test", "jdoe@", "a@b@c.example", "CORP\\", "j doe@x.example"] {
+    for bad in [
+        "@gw.example.test",
+        "jdoe@",
+        "a@b@c.example",
+        "CORP\\",
+        "j doe@x.example",
+    ] {
         let (run, json) = check(&store, HOST, addr, &["--user", bad]);
         assert_eq!(status(&json, "account"), "failed", "{bad:?}");
         assert_eq!(run.code, 1, "{bad:?}");
@@ -237,7 +255,10 @@ fn tls_handshake_failure_fails() {
     let addr = plain_http_port();
     let dir = tempfile::tempdir().unwrap();
     let (run, json) = check(&dir.path().join("store"), HOST, addr, &[]);
-    assert_eq!(run.code, 1, "a reachable host that fails TLS is a failed check");
+    assert_eq!(
+        run.code, 1,
+        "a reachable host that fails TLS is a failed check"
+    );
     assert_eq!(json["result"]["outcome"], "failed");
     assert_eq!(status(&json, "tls"), "failed");
     assert!(fix(&json, "tls").contains("TLS 1.2"));
@@ -261,7 +282,12 @@ fn unreachable_host_exits_3() {
 fn name_mismatch_fails() {
     let (_chain, addr) = default_lab();
     let dir = tempfile::tempdir().unwrap();
-    let (run, json) = check(&dir.path().join("store"), "other.gw.example.test", addr, &[]);
+    let (run, json) = check(
+        &dir.path().join("store"),
+        "other.gw.example.test",
+        addr,
+        &[],
+    );
     assert_eq!(run.code, 1);
     assert_eq!(status(&json, "name"), "failed");
     assert!(fix(&json, "name").contains("other.gw.example.test"));
@@ -290,9 +316,18 @@ fn wildcard_passes_rfc6125_fails_exact_san() {
     let (_, json) = check(&store, HOST, addr, &["--api", "ews"]);
     assert_eq!(json["result"]["profile"], "exact-san");
     assert_eq!(status(&json, "name"), "failed");
-    assert!(fix(&json, "name").contains("rfc6125"), "{}", fix(&json, "name"));
+    assert!(
+        fix(&json, "name").contains("rfc6125"),
+        "{}",
+        fix(&json, "name")
+    );
 
-    let (_, json) = check(&store, HOST, addr, &["--api", "ews", "--profile", "rfc6125"]);
+    let (_, json) = check(
+        &store,
+        HOST,
+        addr,
+        &["--api", "ews", "--profile", "rfc6125"],
+    );
     assert_eq!(status(&json, "name"), "passed");
 }
 
@@ -315,7 +350,10 @@ fn trust_fails_then_printed_pin_fixes_it() {
     assert_eq!(status(&json, "trust"), "failed");
     assert_eq!(json["result"]["root"]["pinned"], false);
     let words = command_in_fix(fix(&json, "trust"));
-    assert!(words.contains(&"--expect-fingerprint".to_string()), "{words:?}");
+    assert!(
+        words.contains(&"--expect-fingerprint".to_string()),
+        "{words:?}"
+    );
 
     // The printed command, run as printed, pins the root.
     let args: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -328,7 +366,10 @@ fn trust_fails_then_printed_pin_fixes_it() {
     let detail = line(&json, "trust")["detail"].as_str().unwrap();
     assert!(detail.contains("Test Root CA"), "{detail}");
     assert!(detail.contains(HOST), "{detail}");
-    assert!(detail.contains("pinned 20"), "the pin time is shown: {detail}");
+    assert!(
+        detail.contains("pinned 20"),
+        "the pin time is shown: {detail}"
+    );
 }
 
 #[test]
@@ -349,7 +390,13 @@ fn trust_missing_root_asks_for_ca_file() {
     let root = write(dir.path(), "root.pem", &chain.root.pem);
     let words: Vec<String> = command_in_fix(fix)
         .into_iter()
-        .map(|w| if w == "ROOT.pem" { root.display().to_string() } else { w })
+        .map(|w| {
+            if w == "ROOT.pem" {
+                root.display().to_string()
+            } else {
+                w
+            }
+        })
         .collect();
     let mut args: Vec<&str> = words.iter().map(String::as_str).collect();
     args.push("--yes");
@@ -453,7 +500,10 @@ fn http_forms_based_auth_fails() {
     let ews = &json["result"]["http"][1];
     assert_eq!(ews["path"], "/EWS/Exchange.asmx");
     assert_eq!(ews["status"], 401);
-    assert_eq!(ews["new_connection"], false, "one connection carries both GETs");
+    assert_eq!(
+        ews["new_connection"], false,
+        "one connection carries both GETs"
+    );
 }
 
 #[test]
@@ -473,7 +523,12 @@ fn http_schemes_reported_per_auth_mode() {
         };
         let addr = start_lab(chain.presented(true), &chain.leaf.key, true, mode);
         let (_, json) = check(&store, HOST, addr, &[]);
-        assert_eq!(status(&json, "http"), expected, "{auth:?}: {:#}", line(&json, "http"));
+        assert_eq!(
+            status(&json, "http"),
+            expected,
+            "{auth:?}: {:#}",
+            line(&json, "http")
+        );
         for probe in json["result"]["http"].as_array().unwrap() {
             assert_eq!(probe["status"], 401);
             assert_eq!(probe["schemes"], serde_json::json!(schemes), "{auth:?}");
@@ -485,7 +540,12 @@ fn http_schemes_reported_per_auth_mode() {
 fn http_missing_api_endpoint_fails() {
     let chain = TestChain::new(HOST);
     // The default mode serves /owa/ only, as before the API endpoints existed.
-    let addr = start_lab(chain.presented(true), &chain.leaf.key, true, ServeMode::default());
+    let addr = start_lab(
+        chain.presented(true),
+        &chain.leaf.key,
+        true,
+        ServeMode::default(),
+    );
     let dir = tempfile::tempdir().unwrap();
 
     let (_, json) = check(&dir.path().join("store"), HOST, addr, &["--api", "webdav"]);
@@ -515,8 +575,16 @@ fn lab_serve_cli_modes() {
     let run = gwtrust(
         &store,
         &[
-            "lab", "server", "--ca", ca.to_str().unwrap(), "--host", HOST, "--key", "p256",
-            "--out", owa.to_str().unwrap(),
+            "lab",
+            "server",
+            "--ca",
+            ca.to_str().unwrap(),
+            "--host",
+            HOST,
+            "--key",
+            "p256",
+            "--out",
+            owa.to_str().unwrap(),
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -540,14 +608,28 @@ fn lab_serve_cli_modes() {
     let (_, json) = check(&store, HOST, addr, &[]);
     assert_eq!(json["result"]["tls"]["protocol"], "TLSv1_2");
     assert_eq!(json["result"]["http"][0]["forms_based"], true);
-    assert_eq!(json["result"]["http"][1]["schemes"], serde_json::json!(["Basic"]));
+    assert_eq!(
+        json["result"]["http"][1]["schemes"],
+        serde_json::json!(["Basic"])
+    );
     assert_eq!(status(&json, "http"), "failed");
 
     let run = gwtrust(
         &store,
-        &["lab", "serve", "--cert", owa.to_str().unwrap(), "--auth", "kerberos"],
+        &[
+            "lab",
+            "serve",
+            "--cert",
+            owa.to_str().unwrap(),
+            "--auth",
+            "kerberos",
+        ],
     );
-    assert_eq!(run.code, 2, "an unknown scheme is a usage error: {}", run.stderr);
+    assert_eq!(
+        run.code, 2,
+        "an unknown scheme is a usage error: {}",
+        run.stderr
+    );
 }
 
 #[test]

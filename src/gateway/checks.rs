@@ -374,10 +374,11 @@ pub fn validity(
         );
     }
     if !expiring.is_empty() {
-        return Check::new(CheckId::Validity, Status::Warned, expiring.join("; "))
-            .with_fix(format!(
+        return Check::new(CheckId::Validity, Status::Warned, expiring.join("; ")).with_fix(
+            format!(
             "renew it before it expires; the presence server stops reading calendars when it does"
-        ));
+        ),
+        );
     }
     let first = members.iter().min_by_key(|(_, _, not_after)| *not_after);
     let detail = match first {
