@@ -24,8 +24,30 @@ pub enum GatewayCommand {
     Check(CheckArgs),
 }
 
+const CHECK_HELP: &str = "\
+Checks, each passed, warned, failed or skipped, with a fix for each that did not pass:
+  host form, account, TLS, name, trust, validity, HTTP (GET /owa/ and the API endpoint;
+  no credential is sent)
+
+Exit codes with --host:
+  0  nothing failed (warnings allowed)
+  1  a check failed
+  3  the host could not be reached (resolve, connect or handshake timeout)
+
+Exit codes with --hosts:
+  0  no host failed or was unreachable
+  1  some host failed a check or was unreachable
+  3  every host was unreachable
+  2  and 4 as for every command (invalid hosts file, store errors)
+
+With --hosts and --json the output is JSON lines, unlike other commands: one object per
+host as it finishes, then one summary object {\"command\", \"status\", \"exit_code\", \"result\"}.";
+
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("gateways").required(true).args(["host", "hosts"])))]
+#[command(
+    group(ArgGroup::new("gateways").required(true).args(["host", "hosts"])),
+    after_help = CHECK_HELP
+)]
 pub struct CheckArgs {
     /// The gateway host as the presence server is configured with it (host or host:port).
     #[arg(long, value_name = "HOST")]
