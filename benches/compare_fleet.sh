@@ -70,7 +70,7 @@ set +e
 "$bin" --store "$store" gateway check --hosts "$hosts" --json >"$work/fleet.jsonl"
 code=$?
 set -e
-fleet=$(echo "$(now) - $start" | bc)
+fleet=$(printf "%.3f" "$(echo "$(now) - $start" | bc)")
 summary=$(tail -1 "$work/fleet.jsonl")
 passed=$(echo "$summary" | sed -n 's/.*"passed":\([0-9]*\).*/\1/p')
 
@@ -82,8 +82,8 @@ for i in $(seq 0 $((runs - 1))); do
     openssl s_client -connect "127.0.0.1:${ports[$((s - 1))]}" \
         -servername "owa$n.s$s.bench.example.test" </dev/null >/dev/null 2>&1
 done
-sampled=$(echo "$(now) - $start" | bc)
-openssl_total=$(echo "scale=3; $sampled * $checks / $runs" | bc)
+sampled=$(printf "%.3f" "$(echo "$(now) - $start" | bc)")
+openssl_total=$(printf "%.3f" "$(echo "scale=3; $sampled * $checks / $runs" | bc)")
 
 echo "machine:  $(nproc) cores, $(uname -sm)"
 echo "lab:      $servers servers x $names names on 127.0.0.1"

@@ -17,7 +17,7 @@ use crate::target::{Host, Target, HTTPS_PORT};
 /// A certificate that expires within this many days gets a warning.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
-/// 1. The host must be an FQDN, because the certificate names FQDNs and the presence server
+/// Check 1: the host must be an FQDN, because the certificate names FQDNs and the presence server
 /// compares its configured host with them.
 pub fn host_form(host: &Host) -> Check {
     let text = host.to_string();
@@ -33,7 +33,7 @@ pub fn host_form(host: &Host) -> Check {
     }
 }
 
-/// 2. The account should be a UPN, `user@domain`.
+/// Check 2: the account should be a UPN, `user@domain`.
 pub fn account(user: Option<&str>, host: &Host) -> Check {
     let Some(user) = user else {
         return Check::new(
@@ -121,7 +121,7 @@ fn upn_suffix(host: &Host, fallback: &str) -> String {
     format!("{}.example.com", fallback.to_ascii_lowercase())
 }
 
-/// 3. The handshake completed.
+/// Check 3: the handshake completed.
 pub fn tls_passed(captured: &Capture) -> Check {
     Check::new(
         CheckId::Tls,
@@ -136,7 +136,7 @@ pub fn tls_passed(captured: &Capture) -> Check {
     )
 }
 
-/// 3. The connection or the handshake failed.
+/// Check 3: the connection or the handshake failed.
 pub fn tls_failed(err: &Error, unreachable: bool) -> Check {
     let fix = if unreachable {
         "check that the presence server can resolve and reach this host on its HTTPS port"
@@ -146,7 +146,7 @@ pub fn tls_failed(err: &Error, unreachable: bool) -> Check {
     Check::new(CheckId::Tls, Status::Failed, err.to_string()).with_fix(fix)
 }
 
-/// 4. The host must match the leaf under `profile`.
+/// Check 4: the host must match the leaf under `profile`.
 pub fn name(target: &Target, parsed: &ParsedChain<'_>, profile: Profile) -> Check {
     let host = target.host.to_string();
     let result = fetch::match_leaf(&target.host, parsed, profile);
@@ -188,7 +188,7 @@ pub fn name(target: &Target, parsed: &ParsedChain<'_>, profile: Profile) -> Chec
     .with_fix(fix)
 }
 
-/// 5. The chain's root must be in the checked list.
+/// Check 5: the chain's root must be in the checked list.
 ///
 /// Returns the root with its DER when one was found, for the validity check.
 pub fn trust(
@@ -312,7 +312,7 @@ fn shell_quote(word: &str) -> String {
     }
 }
 
-/// 6. No certificate of the chain, or the root found for it, may be expired or not yet valid;
+/// Check 6: no certificate of the chain, or the root found for it, may be expired or not yet valid;
 /// one that expires within [`EXPIRY_WARNING_DAYS`] warns.
 pub fn validity(
     parsed: &ParsedChain<'_>,
@@ -375,9 +375,7 @@ pub fn validity(
     }
     if !expiring.is_empty() {
         return Check::new(CheckId::Validity, Status::Warned, expiring.join("; ")).with_fix(
-            format!(
-            "renew it before it expires; the presence server stops reading calendars when it does"
-        ),
+            "renew it before it expires; the presence server stops reading calendars when it does",
         );
     }
     let first = members.iter().min_by_key(|(_, _, not_after)| *not_after);
@@ -392,7 +390,7 @@ pub fn validity(
     Check::new(CheckId::Validity, Status::Passed, detail)
 }
 
-/// 7. `GET /owa/` and the API endpoint; the server must challenge for credentials with a 401
+/// Check 7: `GET /owa/` and the API endpoint; the server must challenge for credentials with a 401
 /// instead of sending a logon form.
 pub async fn http(
     stream: TlsStream<TcpStream>,

@@ -215,6 +215,9 @@ impl LabServer {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             };
+            // Responses are single writes after a TLS 1.3 session ticket; with Nagle on, the
+            // response would wait for the client's delayed ACK of the ticket.
+            let _ = tcp.set_nodelay(true);
             let acceptor = self.acceptor.clone();
             let mode = self.mode.clone();
             tokio::spawn(async move {
