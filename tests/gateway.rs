@@ -35,7 +35,7 @@ fn ews_mode() -> ServeMode {
     }
 }
 
-/// A lab server for `HOST` with the EWS endpoint, sending its root.
+/// Starts a lab server for `HOST` with the EWS endpoint, sending its root.
 fn default_lab() -> (TestChain, SocketAddr) {
     let chain = TestChain::new(HOST);
     let addr = start_lab(chain.presented(true), &chain.leaf.key, true, ews_mode());
@@ -236,7 +236,7 @@ fn tls_reports_version_and_cipher() {
         .contains(cipher));
 }
 
-/// A loopback port that answers in plain HTTP, as a server without TLS on the port does.
+/// Starts a loopback listener that replies in plain HTTP, as a port without TLS does.
 fn plain_http_port() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -408,7 +408,7 @@ fn trust_missing_root_asks_for_ca_file() {
     assert_eq!(json["result"]["root"]["source"]["kind"], "store");
 }
 
-/// A leaf for `HOST` valid from `from_days` to `to_days` days from now.
+/// Issues a leaf for `HOST`, valid from `from_days` to `to_days` days from now.
 fn leaf_valid(issuer: &Generated, from_days: i64, to_days: i64) -> Generated {
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let mut params = rcgen::CertificateParams::new(vec![HOST.to_string()]).unwrap();

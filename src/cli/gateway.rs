@@ -61,7 +61,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ACCOUNT")]
     pub user: Option<String>,
 
-    /// The trust list that stands for the presence server's trust.
+    /// The trust list that mirrors the presence server's trust store.
     #[arg(long, value_name = "NAME", default_value = trust_store::PRESENCE_LIST)]
     pub list: String,
 
@@ -87,7 +87,7 @@ pub struct CheckArgs {
 }
 
 impl CheckArgs {
-    /// Whether this is a fleet run.
+    /// Returns true for a fleet run (`--hosts`).
     pub fn is_fleet(&self) -> bool {
         self.hosts.is_some()
     }
@@ -166,8 +166,8 @@ fn check_one(args: &CheckArgs, context: &Context) -> Result<Output> {
     })
 }
 
-/// The exit status of a fleet run: 0 when no host failed or was unreachable, 3 when every host
-/// was unreachable, else 1.
+/// Returns the exit status of a fleet run: 0 when no host failed or was unreachable, 3 when
+/// every host was unreachable, else 1.
 fn fleet_status(summary: &Summary) -> ExitStatus {
     if summary.hosts > 0 && summary.unreachable == summary.hosts {
         ExitStatus::Network

@@ -105,8 +105,8 @@ pub fn account(user: Option<&str>, host: &Host) -> Check {
     }
 }
 
-/// A guess at the UPN suffix: the gateway host without its first label, when that leaves a
-/// domain of two labels or more; else the NetBIOS `fallback` as a placeholder.
+/// Guesses the UPN suffix as the gateway host without its first label, when that leaves two
+/// labels or more. Otherwise it returns a placeholder built from the NetBIOS `fallback`.
 fn upn_suffix(host: &Host, fallback: &str) -> String {
     if let Host::Dns(name) = host {
         if let Some((_, parent)) = name.split_once('.') {
@@ -275,7 +275,8 @@ pub fn trust(
     (check, Some((report, root.der)))
 }
 
-/// The `gwtrust pin` command, without its confirmation option, that pins this gateway's root.
+/// Builds the `gwtrust pin` command, without its confirmation option, that pins this gateway's
+/// root.
 fn pin_command(gateway: &Gateway, options: &CheckOptions) -> String {
     let target = &gateway.target;
     let mut words = vec!["gwtrust".to_string()];
@@ -312,8 +313,8 @@ fn shell_quote(word: &str) -> String {
     }
 }
 
-/// Check 6: no certificate of the chain, or the root found for it, may be expired or not yet valid;
-/// one that expires within [`EXPIRY_WARNING_DAYS`] warns.
+/// Check 6: no certificate of the chain, or the root found for it, may be expired or not yet
+/// valid. One that expires within [`EXPIRY_WARNING_DAYS`] gets a warning.
 pub fn validity(
     parsed: &ParsedChain<'_>,
     root: Option<&(RootReport, CertificateDer<'static>)>,
@@ -501,14 +502,15 @@ fn probe_from(path: &str, new_connection: bool, response: &Response) -> HttpProb
     }
 }
 
-/// The logon pages of OWA forms-based authentication: `/owa/auth/logon.aspx` (Exchange 2007 and
-/// later) and `owalogon.asp` (Exchange 2003).
+/// Returns true for a logon page of OWA forms-based authentication: `/owa/auth/logon.aspx`
+/// (Exchange 2007 and later) or `owalogon.asp` (Exchange 2003).
 fn is_logon_url(url: &str) -> bool {
     let lower = url.to_ascii_lowercase();
     lower.contains("/auth/logon.aspx") || lower.contains("owalogon.asp")
 }
 
-/// A 200 page with a password field or a form posted to the OWA logon handlers.
+/// Returns true for a 2xx page with a form that has a password field or posts to an OWA logon
+/// handler.
 fn is_logon_form(response: &Response) -> bool {
     if !(200..300).contains(&response.status) {
         return false;
@@ -564,6 +566,8 @@ fn judge(
             Some(enable),
         ),
         401 => {
+            // NOTE: Cisco's integration guides enable Basic or Integrated Windows (NTLM) on the
+            // virtual directory; whether a Negotiate-only server works was not tested.
             let schemes = probe.schemes.join(", ");
             let usable = probe
                 .schemes

@@ -2,7 +2,7 @@
 //!
 //! Each gateway runs in its own task, at most `concurrency` at a time. Every network step of a
 //! check has its own timeout, and the whole check has an outer bound, so a slow or dead host
-//! holds its own slot only, for at most that bound.
+//! occupies only its own slot, and for at most that bound.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -148,7 +148,7 @@ pub async fn run(
     (reports, summary)
 }
 
-/// The report of a check that exceeded the outer bound.
+/// Builds the report of a check that exceeded the outer bound.
 fn timed_out(gateway: &Gateway, options: &CheckOptions, bound: Duration) -> GatewayReport {
     let mut checks = vec![
         super::checks::host_form(&gateway.target.host),

@@ -10,14 +10,14 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
-/// Largest response head read before giving up.
+/// Maximum size of a response head, in bytes.
 pub const MAX_HEAD: usize = 32 * 1024;
-/// Largest body kept; the rest is not read and the connection is not reused.
+/// Maximum size of a body kept, in bytes. The rest is not read, so the connection is not reused.
 pub const MAX_BODY: usize = 256 * 1024;
-/// Most header fields parsed in one response.
+/// Maximum number of header fields parsed in one response.
 const MAX_HEADERS: usize = 100;
 
-/// Why a request got no complete response.
+/// Failure to get a complete response.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     #[error("timed out after {}s waiting for the response", .0.as_secs_f64())]

@@ -27,15 +27,15 @@ use crate::target::Target;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Api {
-    /// Exchange Web Services (Exchange 2007 and later; IM and Presence 8.x and later).
+    /// Exchange Web Services, Exchange 2007 and later.
     #[default]
     Ews,
-    /// WebDAV (Exchange 2003 and 2007; Cisco Unified Presence 7 and 8).
+    /// WebDAV, Exchange 2003 and 2007 (Cisco's Unified Presence 8.5 and 8.6 integration guide).
     Webdav,
 }
 
 impl Api {
-    /// The path the presence server requests.
+    /// Returns the path the presence server requests.
     pub fn endpoint(self) -> &'static str {
         match self {
             Api::Ews => "/EWS/Exchange.asmx",
@@ -43,7 +43,7 @@ impl Api {
         }
     }
 
-    /// The IIS virtual directory of the endpoint, as Exchange names it.
+    /// Returns the IIS virtual directory of the endpoint, as Exchange names it.
     pub fn virtual_directory(self) -> &'static str {
         match self {
             Api::Ews => "EWS",
@@ -51,8 +51,9 @@ impl Api {
         }
     }
 
-    /// The name-matching profile of the presence versions that use this API: IM and Presence
-    /// 12.5 and later (EWS) want the host as one exact SAN; older WebDAV versions follow RFC 6125.
+    /// Returns the name-matching profile of the presence versions that use this API. IM and
+    /// Presence 12.5 and later (EWS) want the gateway host to equal a SAN exactly, and the older
+    /// WebDAV versions follow RFC 6125.
     pub fn default_profile(self) -> Profile {
         match self {
             Api::Ews => Profile::ExactSan,
@@ -108,7 +109,7 @@ impl fmt::Display for Status {
     }
 }
 
-/// Which of the seven checks a line reports.
+/// Identifier of each of the seven checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckId {
@@ -122,7 +123,7 @@ pub enum CheckId {
 }
 
 impl CheckId {
-    /// The label of the check in text output.
+    /// Returns the label of the check in text output.
     pub fn label(self) -> &'static str {
         match self {
             CheckId::HostForm => "host form",

@@ -108,7 +108,7 @@ impl std::str::FromStr for TlsVersion {
     }
 }
 
-/// How the lab server answers, beyond the chain it presents.
+/// Response behaviour of the lab server, beyond the chain it presents.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServeMode {
     /// The schemes every 401 offers in `WWW-Authenticate`; empty sends a 401 without any.
