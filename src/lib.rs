@@ -16,6 +16,7 @@ pub mod export;
 pub mod fetch;
 pub mod files;
 pub mod formats;
+pub mod gateway;
 pub mod import;
 pub mod lab;
 pub mod names;

@@ -11,8 +11,9 @@ use super::lists::read_password;
 use super::{block_on, Context, Output};
 use crate::cert;
 use crate::error::{Error, Result};
+use crate::gateway::Api;
 use crate::lab::pfx::PfxProfile;
-use crate::lab::serve::{self, LabServer, ServeOptions};
+use crate::lab::serve::{self, AuthScheme, LabServer, ServeMode, ServeOptions, TlsVersion};
 use crate::lab::{self, CaRequest, KeyKind, ServerRequest};
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +109,22 @@ pub struct ServeArgs {
     /// Also send the self-signed root at the end of the chain.
     #[arg(long)]
     pub send_root: bool,
+
+    /// Schemes the 401 responses offer: a comma-separated list of negotiate, ntlm, basic, or none.
+    #[arg(long, value_name = "SCHEMES", default_value = "negotiate,ntlm,basic")]
+    pub auth: String,
+
+    /// Redirect /owa/ to /owa/auth/logon.aspx, as OWA with forms-based authentication does.
+    #[arg(long)]
+    pub fba: bool,
+
+    /// Also serve this API endpoint with a 401: ews (/EWS/Exchange.asmx) or webdav (/exchange/); repeat or separate with commas.
+    #[arg(long, value_name = "API", value_delimiter = ',')]
+    pub api: Vec<Api>,
+
+    /// Highest TLS version to accept: 1.2 or 1.3 [default: 1.3].
+    #[arg(long, value_name = "VERSION")]
+    pub tls_max: Option<TlsVersion>,
 }
 
 #[derive(Debug, Args)]
@@ -211,9 +228,20 @@ fn serve(args: ServeArgs, context: &Context) -> Result<Output> {
         key_pem,
         send_root: args.send_root,
     };
+    let auth = AuthScheme::parse_list(&args.auth).map_err(|reason| Error::InvalidArgument {
+        what: "--auth",
+        value: args.auth.clone(),
+        reason,
+    })?;
+    let mode = ServeMode {
+        auth,
+        forms_based: args.fba,
+        apis: args.api,
+        tls_max: args.tls_max,
+    };
 
     block_on(async move {
-        let server = LabServer::bind(&args.listen, &options).await?;
+        let server = LabServer::bind_with_mode(&args.listen, &options, mode).await?;
         let addr = server.local_addr();
 
         // The address goes out first and at once, so scripts and tests can read the port.

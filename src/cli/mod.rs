@@ -8,6 +8,7 @@
 //! {"command": "pin", "status": "check_failed", "exit_code": 1, "error": {"kind": "name_mismatch", "message": "..."}}
 //! ```
 
+mod gateway;
 mod lab;
 mod lists;
 mod service;
@@ -80,6 +81,9 @@ pub enum Command {
     Lab(lab::LabCommand),
     /// Run the main job end to end on loopback with a generated lab CA.
     Demo(lab::DemoArgs),
+    /// Check Exchange servers as presence calendar gateways: a checklist with fixes.
+    #[command(subcommand)]
+    Gateway(gateway::GatewayCommand),
 }
 
 impl Command {
@@ -104,6 +108,7 @@ impl Command {
             Command::Lab(lab::LabCommand::Server(_)) => "lab server",
             Command::Lab(lab::LabCommand::Serve(_)) => "lab serve",
             Command::Demo(_) => "demo",
+            Command::Gateway(gateway::GatewayCommand::Check(_)) => "gateway check",
         }
     }
 }
@@ -154,6 +159,13 @@ pub fn run(cli: Cli) -> u8 {
     };
     let name = cli.command.name();
 
+    // A fleet check with --json prints JSON lines, not one document.
+    if let Command::Gateway(gateway::GatewayCommand::Check(args)) = &cli.command {
+        if context.json && args.is_fleet() {
+            return gateway::check_fleet_json_lines(args, &context);
+        }
+    }
+
     let result = match cli.command {
         Command::Fetch(args) => trust::fetch(args, &context),
         Command::Pin(args) => trust::pin(args, &context),
@@ -171,6 +183,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::VerifyHost(args) => verify::verify_host(args, &context),
         Command::Lab(command) => lab::run(command, &context),
         Command::Demo(args) => lab::demo(args, &context),
+        Command::Gateway(command) => gateway::run(command, &context),
     };
 
     render(name, context.json, result)

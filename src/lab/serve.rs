@@ -1,9 +1,11 @@
 //! `lab serve`: an HTTPS endpoint that presents a lab chain and answers like OWA.
 //!
 //! `GET /owa/` gets a 401 with `WWW-Authenticate` headers for Negotiate, NTLM and Basic, as an
-//! Exchange OWA virtual directory with Integrated Windows and Basic authentication does. Every
-//! connection is served by its own task, and a connection carries several requests
-//! (HTTP/1.1 keep-alive), so a gateway check can send its GETs over one TLS session.
+//! Exchange OWA virtual directory with Integrated Windows and Basic authentication does. A
+//! [`ServeMode`] changes that: which schemes the 401s offer, forms-based authentication on
+//! `/owa/`, the EWS and WebDAV endpoints, and the highest TLS version. Every connection is
+//! served by its own task, and a connection carries several requests (HTTP/1.1 keep-alive), so
+//! a gateway check can send its GETs over one TLS session.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::cert;
 use crate::error::{Error, Result};
+use crate::gateway::Api;
 
 /// The default listen address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
@@ -38,17 +41,119 @@ pub struct ServeOptions {
     pub send_root: bool,
 }
 
+/// An HTTP authentication scheme that the lab server's 401 responses offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum AuthScheme {
+    Negotiate,
+    Ntlm,
+    Basic,
+}
+
+impl AuthScheme {
+    /// The command-line names, in the order the 401 headers list them.
+    pub const NAMES: [&'static str; 3] = ["negotiate", "ntlm", "basic"];
+
+    /// Parses a comma-separated list such as `basic,ntlm`; `none` is the empty list.
+    pub fn parse_list(text: &str) -> std::result::Result<Vec<AuthScheme>, String> {
+        if text.trim().eq_ignore_ascii_case("none") {
+            return Ok(Vec::new());
+        }
+        let mut schemes = Vec::new();
+        for name in text.split(',').map(str::trim) {
+            let scheme = match name.to_ascii_lowercase().as_str() {
+                "negotiate" => AuthScheme::Negotiate,
+                "ntlm" => AuthScheme::Ntlm,
+                "basic" => AuthScheme::Basic,
+                _ => {
+                    return Err(format!(
+                        "unknown scheme {name:?}: expected a comma-separated list of {}, or none",
+                        AuthScheme::NAMES.join(", ")
+                    ))
+                }
+            };
+            if !schemes.contains(&scheme) {
+                schemes.push(scheme);
+            }
+        }
+        // The header order of OWA: Negotiate, then NTLM, then Basic.
+        schemes.sort_by_key(|s| *s as u8);
+        Ok(schemes)
+    }
+
+    fn header_value(self) -> &'static str {
+        match self {
+            AuthScheme::Negotiate => "Negotiate",
+            AuthScheme::Ntlm => "NTLM",
+            AuthScheme::Basic => "Basic realm=\"owa.lab.example.test\"",
+        }
+    }
+}
+
+/// A TLS protocol version, as `--tls-max` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsVersion {
+    Tls12,
+    Tls13,
+}
+
+impl std::str::FromStr for TlsVersion {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().trim_start_matches("tls") {
+            "1.2" | "v1.2" => Ok(TlsVersion::Tls12),
+            "1.3" | "v1.3" => Ok(TlsVersion::Tls13),
+            _ => Err("expected 1.2 or 1.3 (rustls speaks no older version)".into()),
+        }
+    }
+}
+
+/// Response behaviour of the lab server, beyond the chain it presents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServeMode {
+    /// The schemes every 401 offers in `WWW-Authenticate`; empty sends a 401 without any.
+    pub auth: Vec<AuthScheme>,
+    /// Redirect `/owa/` to `/owa/auth/logon.aspx`, as OWA with forms-based authentication does.
+    pub forms_based: bool,
+    /// The API endpoints to serve: `/EWS/Exchange.asmx` and `/exchange/`; others answer 404.
+    pub apis: Vec<Api>,
+    /// The highest TLS version to accept; `None` accepts 1.2 and 1.3.
+    pub tls_max: Option<TlsVersion>,
+}
+
+impl Default for ServeMode {
+    /// OWA with Integrated Windows and Basic authentication, no API endpoint, TLS 1.2 and 1.3.
+    fn default() -> Self {
+        ServeMode {
+            auth: vec![AuthScheme::Negotiate, AuthScheme::Ntlm, AuthScheme::Basic],
+            forms_based: false,
+            apis: Vec::new(),
+            tls_max: None,
+        }
+    }
+}
+
 /// A bound lab server, ready to run.
 pub struct LabServer {
     listener: TcpListener,
     acceptor: TlsAcceptor,
+    mode: Arc<ServeMode>,
     /// The chain actually presented.
     pub presented: Vec<CertificateDer<'static>>,
 }
 
 impl LabServer {
-    /// Binds `listen` and prepares the TLS configuration.
+    /// Binds `listen` and prepares the TLS configuration, answering as the default [`ServeMode`].
     pub async fn bind(listen: &str, options: &ServeOptions) -> Result<LabServer> {
+        LabServer::bind_with_mode(listen, options, ServeMode::default()).await
+    }
+
+    /// Binds `listen` and prepares the TLS configuration, answering as `mode` says.
+    pub async fn bind_with_mode(
+        listen: &str,
+        options: &ServeOptions,
+        mode: ServeMode,
+    ) -> Result<LabServer> {
         let presented = presented_chain(&options.chain, options.send_root);
         let key = PrivateKeyDer::from_pem_slice(&options.key_pem).map_err(|err| {
             Error::InvalidArgument {
@@ -59,9 +164,13 @@ impl LabServer {
         })?;
 
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let versions: &[&rustls::SupportedProtocolVersion] = match mode.tls_max {
+            Some(TlsVersion::Tls12) => &[&rustls::version::TLS12],
+            Some(TlsVersion::Tls13) | None => rustls::DEFAULT_VERSIONS,
+        };
         let config = ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("the aws-lc-rs provider supports the default protocol versions")
+            .with_protocol_versions(versions)
+            .expect("the aws-lc-rs provider supports TLS 1.2 and 1.3")
             .with_no_client_auth()
             .with_single_cert(presented.clone(), key)
             .map_err(|err| Error::InvalidArgument {
@@ -85,6 +194,7 @@ impl LabServer {
         Ok(LabServer {
             listener,
             acceptor: TlsAcceptor::from(Arc::new(config)),
+            mode: Arc::new(mode),
             presented,
         })
     }
@@ -105,11 +215,15 @@ impl LabServer {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             };
+            // Responses are single writes after a TLS 1.3 session ticket; with Nagle on, the
+            // response would wait for the client's delayed ACK of the ticket.
+            let _ = tcp.set_nodelay(true);
             let acceptor = self.acceptor.clone();
+            let mode = self.mode.clone();
             tokio::spawn(async move {
                 let handshake = tokio::time::timeout(IDLE_TIMEOUT, acceptor.accept(tcp)).await;
                 if let Ok(Ok(stream)) = handshake {
-                    let _ = serve_connection(stream).await;
+                    let _ = serve_connection(stream, &mode).await;
                 }
             });
         }
@@ -134,7 +248,7 @@ fn presented_chain(
     presented
 }
 
-async fn serve_connection<S>(mut stream: S) -> std::io::Result<()>
+async fn serve_connection<S>(mut stream: S, mode: &ServeMode) -> std::io::Result<()>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -162,9 +276,11 @@ where
 
         let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
         buffer.drain(..head_end);
-        let (method, path, close) = parse_head(&head);
+        let request = parse_head(&head);
+        let close = request.close;
 
-        let mut reply = answer(&method, &path, close);
+        let mut reply = answer(&request, mode);
+        let method = request.method;
         if method == "HEAD" {
             // A HEAD response carries the headers of a GET, without the body.
             if let Some(end) = reply.find("\r\n\r\n") {
@@ -186,8 +302,16 @@ fn find_head_end(buffer: &[u8]) -> Option<usize> {
         .map(|p| p + 4)
 }
 
-/// Returns the method, the path, and whether the client asked to close the connection.
-fn parse_head(head: &str) -> (String, String, bool) {
+/// The parts of a request head the lab server looks at.
+struct Request {
+    method: String,
+    path: String,
+    host: Option<String>,
+    /// The client asked to close the connection, or spoke HTTP/1.0.
+    close: bool,
+}
+
+fn parse_head(head: &str) -> Request {
     let mut lines = head.lines();
     let request_line = lines.next().unwrap_or_default();
     let mut parts = request_line.split_whitespace();
@@ -195,16 +319,30 @@ fn parse_head(head: &str) -> (String, String, bool) {
     let path = parts.next().unwrap_or_default().to_string();
     let version = parts.next().unwrap_or_default();
 
-    let connection_close = lines.any(|line| {
-        line.split_once(':').is_some_and(|(name, value)| {
-            name.trim().eq_ignore_ascii_case("connection")
-                && value.trim().eq_ignore_ascii_case("close")
-        })
-    });
-    (method, path, connection_close || version == "HTTP/1.0")
+    let mut connection_close = false;
+    let mut host = None;
+    for (name, value) in lines.filter_map(|line| line.split_once(':')) {
+        let (name, value) = (name.trim(), value.trim());
+        if name.eq_ignore_ascii_case("connection") && value.eq_ignore_ascii_case("close") {
+            connection_close = true;
+        }
+        if name.eq_ignore_ascii_case("host") {
+            host = Some(value.to_string());
+        }
+    }
+    Request {
+        method,
+        path,
+        host,
+        close: connection_close || version == "HTTP/1.0",
+    }
 }
 
-fn answer(method: &str, path: &str, close: bool) -> String {
+/// The OWA logon page that forms-based authentication sends browsers to.
+const LOGON_PATH: &str = "/owa/auth/logon.aspx";
+
+fn answer(request: &Request, mode: &ServeMode) -> String {
+    let (method, path, close) = (&request.method, &request.path, request.close);
     if method.is_empty() || path.is_empty() {
         return response(400, "Bad Request", &[], true);
     }
@@ -217,15 +355,48 @@ fn answer(method: &str, path: &str, close: bool) -> String {
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
+    let challenges: Vec<(&str, &str)> = mode
+        .auth
+        .iter()
+        .map(|scheme| ("WWW-Authenticate", scheme.header_value()))
+        .collect();
+
     if path_only == "/owa" || path_only.starts_with("/owa/") {
-        let headers = [
-            ("WWW-Authenticate", "Negotiate"),
-            ("WWW-Authenticate", "NTLM"),
-            ("WWW-Authenticate", "Basic realm=\"owa.lab.example.test\""),
-        ];
-        return response(401, "Unauthorized", &headers, close);
+        if !mode.forms_based {
+            return response(401, "Unauthorized", &challenges, close);
+        }
+        if path_only == LOGON_PATH {
+            return logon_form(close);
+        }
+        // OWA sends the browser to the logon page with the original URL as a parameter.
+        let host = request.host.as_deref().unwrap_or("owa.lab.example.test");
+        let location =
+            format!("https://{host}{LOGON_PATH}?url=https%3a%2f%2f{host}%2fowa%2f&reason=0");
+        return response(302, "Found", &[("Location", &location)], close);
+    }
+
+    let api = mode
+        .apis
+        .iter()
+        .find(|api| path_only == api.endpoint().to_ascii_lowercase());
+    if api.is_some() || (mode.apis.contains(&Api::Webdav) && path_only == "/exchange") {
+        return response(401, "Unauthorized", &challenges, close);
     }
     response(404, "Not Found", &[], close)
+}
+
+fn logon_form(close: bool) -> String {
+    let body = "<html><body><form action=\"/owa/auth.owa\" method=\"POST\" name=\"logonForm\">\n\
+                <input id=\"username\" name=\"username\" type=\"text\">\n\
+                <input id=\"password\" name=\"password\" type=\"password\">\n\
+                </form></body></html>\n";
+    let mut text = format!("HTTP/1.1 200 OK\r\nServer: gwtrust-lab\r\nContent-Type: text/html\r\nContent-Length: {}\r\n", body.len());
+    if close {
+        text.push_str("Connection: close\r\n");
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
+    text
 }
 
 fn response(status: u16, reason: &str, headers: &[(&str, &str)], close: bool) -> String {

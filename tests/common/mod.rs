@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use gwtrust::lab::serve::{LabServer, ServeOptions};
+use gwtrust::lab::serve::{LabServer, ServeMode, ServeOptions};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -125,10 +125,20 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(chain: Vec<CertificateDer<'static>>, key: &KeyPair) -> TestServer {
+        TestServer::start_with_mode(chain, key, true, ServeMode::default())
+    }
+
+    /// Starts a lab server that answers as `mode`, sending the root only when `send_root`.
+    pub fn start_with_mode(
+        chain: Vec<CertificateDer<'static>>,
+        key: &KeyPair,
+        send_root: bool,
+        mode: ServeMode,
+    ) -> TestServer {
         let options = ServeOptions {
             chain,
             key_pem: key.serialize_pem().into_bytes(),
-            send_root: true,
+            send_root,
         };
         let (sender, receiver) = mpsc::channel();
         thread::spawn(move || {
@@ -138,7 +148,7 @@ impl TestServer {
                 .build()
                 .expect("tokio runtime");
             runtime.block_on(async move {
-                let server = LabServer::bind("127.0.0.1:0", &options)
+                let server = LabServer::bind_with_mode("127.0.0.1:0", &options, mode)
                     .await
                     .expect("bind lab server");
                 sender.send(server.local_addr()).expect("send address");
