@@ -5,20 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
 use common::*;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Starts `openssl s_server` on a free loopback port presenting `leaf` and then `extra` in
 /// this order (`-cert_chain` sends its certificates in file order).
@@ -28,22 +18,7 @@ fn s_server(dir: &Path, leaf: &Generated, extra: &[&Generated]) -> (KillOnDrop, 
     let chain: String = extra.iter().map(|c| c.pem.as_str()).collect();
     let chain = write(dir, "extra.pem", &chain);
 
-    let addr = closed_port();
-    let child = Command::new("openssl")
-        .args(["s_server", "-accept", &addr.to_string(), "-cert"])
-        .arg(&cert)
-        .arg("-key")
-        .arg(&key)
-        .arg("-cert_chain")
-        .arg(&chain)
-        .args(["-www", "-quiet"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server starts (install openssl)");
-    let server = KillOnDrop(child);
-    wait_for_port(addr, Duration::from_secs(10));
+    let (server, addr) = openssl_s_server(&cert, &key, &["-cert_chain", chain.to_str().unwrap()]);
     (server, addr.to_string())
 }
 

@@ -5,9 +5,8 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::thread;
-use std::time::Duration;
 
 use common::*;
 use gwtrust::gateway::Api;
@@ -555,15 +554,6 @@ fn http_missing_api_endpoint_fails() {
     assert!(fix(&json, "http").contains("Exchange virtual directory"));
 }
 
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn lab_serve_cli_modes() {
     let dir = tempfile::tempdir().unwrap();
@@ -643,22 +633,7 @@ fn openssl_s_server_www() {
         "extra.pem",
         &format!("{}{}", chain.intermediate.pem, chain.root.pem),
     );
-    let addr = closed_port();
-    let server = Command::new("openssl")
-        .args(["s_server", "-accept", &addr.to_string(), "-cert"])
-        .arg(&leaf)
-        .arg("-key")
-        .arg(&key)
-        .arg("-cert_chain")
-        .arg(&extra)
-        .args(["-www", "-quiet"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server starts (install openssl)");
-    let _server = KillOnDrop(server);
-    wait_for_port(addr, Duration::from_secs(10));
+    let (_server, addr) = openssl_s_server(&leaf, &key, &["-cert_chain", extra.to_str().unwrap()]);
 
     let store = dir.path().join("store");
     let (run, json) = check(&store, HOST, addr, &["--user", "jdoe@gw.example.test"]);

@@ -2,8 +2,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
 
 use common::*;
 use rcgen::{CertificateParams, DnType, KeyPair};
@@ -284,15 +283,6 @@ fn invalid_connect_is_usage_error() {
     }
 }
 
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn version1_certificate_is_captured() {
     // `openssl x509 -req` without extensions makes an X.509 v1 certificate, which webpki rejects;
@@ -357,27 +347,11 @@ fn version1_certificate_is_captured() {
     assert!(text.contains("Version: 1"), "the fixture is v1: {text}");
 
     for protocol in ["-tls1_2", "-tls1_3"] {
-        let addr = closed_port();
-        let server = Command::new("openssl")
-            .args([
-                "s_server",
-                "-accept",
-                &addr.to_string(),
-                "-cert",
-                &path("leaf.pem"),
-                "-key",
-                &path("leaf.key"),
-                protocol,
-                "-www",
-                "-quiet",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("openssl s_server starts");
-        let _server = KillOnDrop(server);
-        wait_for_port(addr, Duration::from_secs(10));
+        let (_server, addr) = openssl_s_server(
+            Path::new(&path("leaf.pem")),
+            Path::new(&path("leaf.key")),
+            &[protocol],
+        );
 
         let store = dir.path().join("store");
         let run = gwtrust(

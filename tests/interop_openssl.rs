@@ -2,19 +2,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use common::*;
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn openssl_s_server_root_is_pinned() {
@@ -30,22 +18,7 @@ fn openssl_s_server_root_is_pinned() {
     );
     let root = write(dir.path(), "root.pem", &chain.root.pem);
 
-    let addr = closed_port();
-    let server = Command::new("openssl")
-        .args(["s_server", "-accept", &addr.to_string(), "-cert"])
-        .arg(&leaf)
-        .arg("-key")
-        .arg(&key)
-        .arg("-cert_chain")
-        .arg(&extra)
-        .args(["-www", "-quiet"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server starts (install openssl)");
-    let _server = KillOnDrop(server);
-    wait_for_port(addr, Duration::from_secs(10));
+    let (_server, addr) = openssl_s_server(&leaf, &key, &["-cert_chain", extra.to_str().unwrap()]);
 
     let store = dir.path().join("store");
     let run = gwtrust(

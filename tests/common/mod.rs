@@ -282,3 +282,34 @@ pub fn stored_fingerprints(store: &Path, list: &str) -> Vec<String> {
 pub fn sha256_hex(der: &[u8]) -> String {
     gwtrust::cert::fingerprint(der).to_string()
 }
+
+/// A child process that is killed and reaped when dropped, so a failing test leaves no server.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `openssl s_server -www` on a free loopback port with `cert` and `key` and `extra`
+/// arguments, and waits until it accepts connections.
+pub fn openssl_s_server(cert: &Path, key: &Path, extra: &[&str]) -> (KillOnDrop, SocketAddr) {
+    let addr = closed_port();
+    let child = Command::new("openssl")
+        .args(["s_server", "-accept", &addr.to_string(), "-cert"])
+        .arg(cert)
+        .arg("-key")
+        .arg(key)
+        .args(extra)
+        .args(["-www", "-quiet"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_server starts (install openssl)");
+    let server = KillOnDrop(child);
+    wait_for_port(addr, Duration::from_secs(10));
+    (server, addr)
+}
