@@ -147,6 +147,7 @@ pub fn generate_ca(request: &CaRequest) -> Result<Generated> {
 /// and, when given, an explicit path length. Its chain is itself followed by `ca`'s chain.
 pub fn generate_intermediate(ca: &LoadedCa, request: &CaRequest) -> Result<Generated> {
     let what = format!("lab intermediate CA {:?}", request.common_name);
+    check_common_name(&request.common_name, "--cn")?;
     let key = request
         .key
         .generate()
@@ -158,11 +159,21 @@ pub fn generate_intermediate(ca: &LoadedCa, request: &CaRequest) -> Result<Gener
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     params.use_authority_key_identifier_extension = true;
 
+    sign_with_ca(ca, &params, &key, &what)
+}
+
+/// Signs `params` with the CA's key and returns the certificate followed by the CA's chain.
+fn sign_with_ca(
+    ca: &LoadedCa,
+    params: &CertificateParams,
+    key: &KeyPair,
+    what: &str,
+) -> Result<Generated> {
     let issuer =
-        Issuer::from_ca_cert_der(&ca.der, &ca.key).map_err(|e| generation_error(&what, e))?;
+        Issuer::from_ca_cert_der(&ca.der, &ca.key).map_err(|e| generation_error(what, e))?;
     let cert = params
-        .signed_by(&key, &issuer)
-        .map_err(|e| generation_error(&what, e))?;
+        .signed_by(key, &issuer)
+        .map_err(|e| generation_error(what, e))?;
 
     let der = cert.der().clone();
     let mut chain = vec![der.clone()];
@@ -236,21 +247,7 @@ pub fn generate_server(ca: &LoadedCa, request: &ServerRequest) -> Result<Generat
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
 
-    let issuer =
-        Issuer::from_ca_cert_der(&ca.der, &ca.key).map_err(|e| generation_error(&what, e))?;
-    let cert = params
-        .signed_by(&key, &issuer)
-        .map_err(|e| generation_error(&what, e))?;
-
-    let der = cert.der().clone();
-    let mut chain = vec![der.clone()];
-    chain.extend(ca.chain.iter().cloned());
-    Ok(Generated {
-        cert_pem: cert.pem(),
-        cert_der: der,
-        key_pem: key.serialize_pem(),
-        chain,
-    })
+    sign_with_ca(ca, &params, &key, &what)
 }
 
 /// Writes a generated CA into `dir` as `ca.pem`, `ca.key` and `chain.pem`.
