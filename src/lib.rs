@@ -5,6 +5,7 @@
 //! chain over TLS, pins only its root into a local trust store, checks names the way the
 //! presence server does, and makes lab CAs and OWA certificates for test Exchange servers.
 
+pub mod audit;
 pub mod capture;
 pub mod cert;
 pub mod chain;

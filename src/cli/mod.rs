@@ -8,6 +8,7 @@
 //! {"command": "pin", "status": "check_failed", "exit_code": 1, "error": {"kind": "name_mismatch", "message": "..."}}
 //! ```
 
+mod audit;
 mod lab;
 mod trust;
 
@@ -62,6 +63,8 @@ pub enum Command {
     Lab(lab::LabCommand),
     /// Run the main job end to end on loopback with a generated lab CA.
     Demo(lab::DemoArgs),
+    /// Audit store lists and certificate files: expired, weak, misplaced and duplicate certificates.
+    Audit(audit::AuditArgs),
 }
 
 impl Command {
@@ -76,6 +79,7 @@ impl Command {
             Command::Lab(lab::LabCommand::Server(_)) => "lab server",
             Command::Lab(lab::LabCommand::Serve(_)) => "lab serve",
             Command::Demo(_) => "demo",
+            Command::Audit(_) => "audit",
         }
     }
 }
@@ -134,6 +138,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Remove(args) => trust::remove(args, &context),
         Command::Lab(command) => lab::run(command, &context),
         Command::Demo(args) => lab::demo(args, &context),
+        Command::Audit(args) => audit::audit(args, &context),
     };
 
     render(name, context.json, result)
