@@ -22,9 +22,8 @@ impl Severity {
     }
 }
 
-/// Every kind of finding. The kebab-case id is stable: scripts match on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// Every kind of finding. The id ([`Kind::id`]) is stable: scripts match on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// A file or directory could not be read.
     Unreadable,
@@ -195,6 +194,12 @@ impl Kind {
     }
 }
 
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
 /// Where a finding comes from: a file and a byte offset, or a store list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Location {
@@ -244,6 +249,26 @@ impl Finding {
             subject: None,
             message,
             fix: kind.fix(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_ids_are_unique_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in Kind::ALL {
+            let id = kind.id();
+            assert!(seen.insert(id), "duplicate id {id}");
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{id} is not kebab-case"
+            );
+            assert_eq!(serde_json::to_value(kind).unwrap(), id);
         }
     }
 }
