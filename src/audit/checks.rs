@@ -1,7 +1,7 @@
 //! The checks: on each certificate alone, then across certificates (issuers, duplicates,
 //! renewed roots, path length constraints).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
@@ -56,9 +56,20 @@ impl Context<'_> {
 pub fn run(context: &Context<'_>) -> Vec<Finding> {
     let certs = context.certs;
 
-    let mut by_subject: HashMap<&[u8], Vec<usize>> = HashMap::with_capacity(certs.len());
-    for (index, cert) in certs.iter().enumerate() {
-        by_subject.entry(cert.subject).or_default().push(index);
+    // Only the names that some certificate was issued by are looked up, and a bundle of
+    // roots has none, so index only certificates with those subjects.
+    let wanted: HashSet<&[u8]> = certs
+        .iter()
+        .filter(|cert| !cert.self_issued)
+        .map(|cert| cert.issuer)
+        .collect();
+    let mut by_subject: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    if !wanted.is_empty() {
+        for (index, cert) in certs.iter().enumerate() {
+            if wanted.contains(cert.subject) {
+                by_subject.entry(cert.subject).or_default().push(index);
+            }
+        }
     }
     let parents: Vec<Option<usize>> = certs
         .par_iter()
@@ -297,43 +308,62 @@ fn check_one(
 }
 
 /// Same certificate twice in one input, and renewed certificates (same subject and key,
-/// other validity) in one input.
+/// other validity) in one input. Sorting finds both without hashing every certificate.
 fn check_duplicates(context: &Context<'_>) -> Vec<Finding> {
+    let certs = context.certs;
     let mut findings = Vec::new();
-    let mut first_seen: HashMap<(usize, [u8; 32]), usize> =
-        HashMap::with_capacity(context.certs.len());
-    let mut same_key: HashMap<(usize, &[u8], &[u8]), Vec<usize>> =
-        HashMap::with_capacity(context.certs.len());
 
-    for (index, cert) in context.certs.iter().enumerate() {
-        let source = context.source(cert);
-        if let Some(&first) = first_seen.get(&(source, cert.fingerprint)) {
-            findings.push(context.finding(
-                Kind::Duplicate,
-                cert,
-                format!(
-                    "same certificate as {}",
-                    context.inputs.location(&context.inputs.entries[context.certs[first].entry])
-                ),
-            ));
+    // Equal fingerprints in one input end up adjacent; the first in input order stays.
+    let mut order: Vec<usize> = (0..certs.len()).collect();
+    order.par_sort_unstable_by_key(|&i| (context.source(&certs[i]), certs[i].fingerprint, i));
+    let mut duplicate = vec![false; certs.len()];
+    let mut run_start = 0;
+    for position in 1..order.len() {
+        let original = &certs[order[run_start]];
+        let cert = &certs[order[position]];
+        if original.fingerprint != cert.fingerprint
+            || context.source(original) != context.source(cert)
+        {
+            run_start = position;
             continue;
         }
-        first_seen.insert((source, cert.fingerprint), index);
-        same_key
-            .entry((source, cert.subject, cert.spki))
-            .or_default()
-            .push(index);
+        duplicate[order[position]] = true;
+        findings.push(context.finding(
+            Kind::Duplicate,
+            cert,
+            format!(
+                "same certificate as {}",
+                context.inputs.location(&context.inputs.entries[original.entry])
+            ),
+        ));
     }
 
-    for group in same_key.values().filter(|group| group.len() > 1) {
+    // Same subject and key in one input, other fingerprints: renewed certificates.
+    let mut order: Vec<usize> = (0..certs.len()).filter(|&i| !duplicate[i]).collect();
+    order.par_sort_unstable_by_key(|&i| {
+        (
+            context.source(&certs[i]),
+            certs[i].subject,
+            certs[i].spki,
+            i,
+        )
+    });
+    for group in order.chunk_by(|&a, &b| {
+        context.source(&certs[a]) == context.source(&certs[b])
+            && certs[a].subject == certs[b].subject
+            && certs[a].spki == certs[b].spki
+    }) {
+        if group.len() < 2 {
+            continue;
+        }
         // The newest is the one that expires last; a tie goes to the later notBefore.
         let newest = *group
             .iter()
-            .max_by_key(|&&i| (context.certs[i].not_after, context.certs[i].not_before))
+            .max_by_key(|&&i| (certs[i].not_after, certs[i].not_before))
             .expect("group is not empty");
-        let newest_cert = &context.certs[newest];
+        let newest_cert = &certs[newest];
         for &older in group.iter().filter(|&&i| i != newest) {
-            let cert = &context.certs[older];
+            let cert = &certs[older];
             findings.push(context.finding(
                 Kind::Renewed,
                 cert,

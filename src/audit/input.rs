@@ -358,13 +358,21 @@ fn decode_blocks(buffers: &mut [Buffer], blocks: &[Block]) -> Vec<Result<usize, 
     slices
         .into_par_iter()
         .map_init(Vec::new, |scratch: &mut Vec<u8>, (block, body)| {
+            // Fast path: whitespace only at line ends, as every PEM writer produces.
             scratch.clear();
-            scratch.extend(
-                block[body]
-                    .iter()
-                    .copied()
-                    .filter(|byte| !byte.is_ascii_whitespace()),
-            );
+            let text = &block[body];
+            let mut line_start = 0;
+            for line_end in memchr::memchr_iter(b'\n', text).chain([text.len()]) {
+                scratch.extend_from_slice(text[line_start..line_end].trim_ascii());
+                line_start = (line_end + 1).min(text.len());
+            }
+            if let Ok(len) = PEM_BASE64.decode_slice(&scratch[..], &mut *block) {
+                return Ok(len);
+            }
+
+            // Whitespace inside lines, or invalid base64. The failed decode may have written
+            // over the body, so strip the rest of the whitespace from the copy.
+            scratch.retain(|byte| !byte.is_ascii_whitespace());
             PEM_BASE64
                 .decode_slice(&scratch[..], block)
                 .map_err(|err| err.to_string())
