@@ -120,7 +120,7 @@ fn findings(json: &Value) -> &Vec<Value> {
         .expect("findings array")
 }
 
-/// The ids of the findings on certificates whose subject contains `subject`.
+/// Returns the ids of the findings on certificates whose subject contains `subject`.
 fn ids_for(json: &Value, subject: &str) -> Vec<String> {
     findings(json)
         .iter()
@@ -669,7 +669,8 @@ fn bad_entries_are_findings_with_offsets() {
     text += &key_block;
     let not_der_at = text.len();
     text += not_der;
-    let good_at = text.len();
+    let cut_at = text.len();
+    text += truncated;
     text += &good.pem;
     let truncated_at = text.len();
     text += truncated;
@@ -702,7 +703,12 @@ fn bad_entries_are_findings_with_offsets() {
     unparseable.sort();
     assert_eq!(
         unparseable,
-        [bad_base64_at as u64, not_der_at as u64, truncated_at as u64]
+        [
+            bad_base64_at as u64,
+            not_der_at as u64,
+            cut_at as u64,
+            truncated_at as u64
+        ]
     );
     assert_eq!(at("not-a-certificate"), [key_at as u64]);
     assert_eq!(
@@ -714,7 +720,6 @@ fn bad_entries_are_findings_with_offsets() {
         missing.to_str().expect("path")
     );
     assert!(ids_for(&json, "Good Root").is_empty(), "{json:#}");
-    let _ = good_at;
 }
 
 #[test]

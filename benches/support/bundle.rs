@@ -2,7 +2,7 @@
 //! comparison script and the large-bundle test.
 //!
 //! Generating one RSA key per certificate would take minutes for 100,000 roots, so the roots
-//! share a small pool of keys; each has its own subject and serial number, hence its own
+//! share a small pool of keys. Each root has its own subject and serial number, hence its own
 //! fingerprint and its own self-signature to verify.
 #![allow(dead_code)]
 

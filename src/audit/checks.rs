@@ -12,7 +12,7 @@ use super::verify::{self, SignatureHash};
 use super::{format_time, Role};
 use crate::cert::{self, SignatureCheck};
 
-/// Longest issuer chain followed upward; real chains are under 10 certificates.
+/// Maximum number of issuers followed upward, which also stops at cycles.
 const MAX_CHAIN_DEPTH: usize = 32;
 
 /// Everything the checks read.
@@ -137,8 +137,8 @@ fn find_issuer(
     unverifiable
 }
 
-/// The checks that need only the certificate, its input's role, and whether it issued or
-/// was issued by another audited certificate.
+/// Runs the checks that need only the certificate, its input's role, and whether it issued
+/// or was issued by another audited certificate.
 fn check_one(
     context: &Context<'_>,
     cert: &Facts<'_>,
@@ -379,8 +379,8 @@ fn check_duplicates(context: &Context<'_>) -> Vec<Finding> {
     findings
 }
 
-/// A certificate below a CA with pathLenConstraint n, in the same input, with more than n
-/// non-self-issued intermediate CAs between them.
+/// Finds certificates below a CA with pathLenConstraint n, in the same input, with more
+/// than n non-self-issued intermediate CAs between them.
 fn check_path_lengths(context: &Context<'_>, parents: &[Option<usize>]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (index, cert) in context.certs.iter().enumerate() {

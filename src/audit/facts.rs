@@ -1,8 +1,8 @@
 //! The facts the audit checks, read off each certificate once, in parallel.
 //!
-//! A parsed `X509Certificate` is far larger than its DER, so the audit keeps only these facts,
-//! with the names and keys borrowed from the DER, and parses again the few certificates that
-//! need a second look (issuer signatures, subjects for findings).
+//! A parsed `X509Certificate` is far larger than its DER, so the audit keeps only these facts.
+//! Names and keys borrow from the DER. The few certificates that need a second look (issuer
+//! signatures, subjects for findings) are parsed again.
 
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
@@ -25,7 +25,7 @@ pub enum KeyKind {
     Other,
 }
 
-/// What the audit needs from one certificate.
+/// The facts of one certificate that the checks read.
 pub struct Facts<'a> {
     /// Index into `Inputs::entries`.
     pub entry: usize,
@@ -55,8 +55,8 @@ pub struct Facts<'a> {
 }
 
 impl Facts<'_> {
-    /// A root: self-issued, and its self-signature does not fail (aws-lc-rs cannot check
-    /// some legacy algorithms, and those roots still count as roots).
+    /// Returns true for a root: self-issued, with a self-signature that does not fail.
+    /// Roots whose algorithm aws-lc-rs cannot check (MD5, DSA) still count as roots.
     pub fn is_root(&self) -> bool {
         self.self_issued && self.self_signature != Some(SignatureCheck::Invalid)
     }

@@ -1,8 +1,8 @@
-//! What an audit can find: each kind's stable id, severity, message and fix.
+//! Audit findings: each kind's stable id, severity, message and fix.
 
 use serde::Serialize;
 
-/// How bad a finding is. Ordered so that `Error > Warning > Info`.
+/// Severity of a finding, ordered so that `Error > Warning > Info`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -29,7 +29,7 @@ pub enum Kind {
     Unreadable,
     /// A PEM block or DER entry is not a valid certificate.
     Unparseable,
-    /// A file holds no certificate at all.
+    /// A file contains no certificate at all.
     NoCertificate,
     /// A PEM block of another type (a key, a CRL) sits among the certificates.
     NotACertificate,
@@ -57,7 +57,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Every kind, in the order the README documents them.
+    /// Every kind, in declaration order.
     pub const ALL: &'static [Kind] = &[
         Kind::Unreadable,
         Kind::Unparseable,

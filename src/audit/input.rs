@@ -1,8 +1,8 @@
 //! Reading the audit's inputs: PEM bundles, DER files, directories of them, and store lists.
 //!
-//! Every file is read once into its own buffer, and PEM bodies are base64-decoded in place,
-//! into the start of their own block, so that the DER of every certificate borrows from the
-//! file's buffer: memory stays near the total file size however many certificates there are.
+//! Every file is read once into its own buffer. PEM bodies are base64-decoded in place, into
+//! the start of their own block, so the DER of every certificate borrows from the file's
+//! buffer and memory stays near the total file size however many certificates there are.
 //! Every problem becomes a finding with its file and byte offset; nothing here fails the audit.
 
 use std::collections::HashSet;
@@ -232,12 +232,20 @@ impl Inputs {
         if bytes.first() == Some(&0x30) && begin_marker.find(bytes).is_none() {
             found += self.scan_der(index, &mut findings);
         } else {
-            let mut position = 0;
-            while let Some(relative) = begin_marker.find(&bytes[position..]) {
-                let start = position + relative;
+            // The END line is looked for only before the next BEGIN line, so a truncated
+            // block costs only itself.
+            let mut end_finder: Option<(Vec<u8>, memchr::memmem::Finder<'static>)> = None;
+            let mut next = begin_marker.find(bytes);
+            while let Some(start) = next {
                 let label_start = start + b"-----BEGIN ".len();
                 let line_end = memchr::memchr(b'\n', &bytes[label_start..])
                     .map_or(bytes.len(), |n| label_start + n);
+                let body_start = (line_end + 1).min(bytes.len());
+                let following = begin_marker
+                    .find(&bytes[body_start..])
+                    .map(|n| body_start + n);
+                next = following;
+
                 let Some(label_len) = memchr::memmem::find(&bytes[label_start..line_end], b"-----")
                 else {
                     findings.push((
@@ -245,28 +253,32 @@ impl Inputs {
                         Kind::Unparseable,
                         "PEM BEGIN line has no closing -----".to_string(),
                     ));
-                    position = line_end;
                     continue;
                 };
                 let label = &bytes[label_start..label_start + label_len];
 
-                let mut end_marker = b"-----END ".to_vec();
-                end_marker.extend_from_slice(label);
-                end_marker.extend_from_slice(b"-----");
-                let body_start = (line_end + 1).min(bytes.len());
-                let Some(body_len) = memchr::memmem::find(&bytes[body_start..], &end_marker) else {
+                if end_finder
+                    .as_ref()
+                    .is_none_or(|(cached, _)| cached != label)
+                {
+                    let marker = [b"-----END ", label, b"-----"].concat();
+                    let finder = memchr::memmem::Finder::new(&marker).into_owned();
+                    end_finder = Some((label.to_vec(), finder));
+                }
+                let (_, finder) = end_finder.as_ref().expect("set above");
+                let limit = following.unwrap_or(bytes.len());
+                let Some(body_len) = finder.find(&bytes[body_start..limit]) else {
                     findings.push((
                         start,
                         Kind::Unparseable,
                         format!(
-                            "PEM block {} has no END line; the file is truncated",
+                            "PEM block {} has no END line before the next block or the end of the file; it is truncated",
                             String::from_utf8_lossy(label)
                         ),
                     ));
-                    break;
+                    continue;
                 };
-                let end = body_start + body_len + end_marker.len();
-                position = end;
+                let end = body_start + body_len + finder.needle().len();
 
                 if CERTIFICATE_LABELS.contains(&label) {
                     found += 1;
