@@ -860,3 +860,29 @@ fn ten_thousand_certificate_bundle() {
     assert_eq!(json["result"]["certificates"], 10_000);
     assert!(findings(&json).is_empty(), "{:#}", findings(&json)[0]);
 }
+
+#[test]
+fn openssl_trusted_certificate_is_read() {
+    let dir = tempdir();
+    let root = Spec::ca("Trusted Form Root").make(None);
+    write(dir.path(), "plain.pem", &root.pem);
+    openssl(
+        dir.path(),
+        &[
+            "x509",
+            "-in",
+            "@plain.pem",
+            "-trustout",
+            "-addtrust",
+            "serverAuth",
+            "-out",
+            "@trusted.pem",
+        ],
+    );
+    let trusted = read(dir.path(), "trusted.pem");
+    assert!(trusted.contains("BEGIN TRUSTED CERTIFICATE"), "{trusted}");
+
+    let json = audit_pem(dir.path(), "bundle.pem", &trusted, &[]);
+    assert_eq!(json["result"]["certificates"], 1, "{json:#}");
+    assert!(findings(&json).is_empty(), "{json:#}");
+}
