@@ -886,3 +886,56 @@ fn openssl_trusted_certificate_is_read() {
     assert_eq!(json["result"]["certificates"], 1, "{json:#}");
     assert!(findings(&json).is_empty(), "{json:#}");
 }
+
+#[test]
+fn mutated_bundles_never_crash() {
+    let dir = tempdir();
+    let root = Spec::ca("Mutation Root").make(None);
+    let intermediate = Spec::ca("Mutation Intermediate").make(Some(&root));
+    let pem = root.pem.clone() + &intermediate.pem;
+    let der = [root.der.clone(), intermediate.der.clone()].concat();
+    let mutated = dir.path().join("mutated");
+    std::fs::create_dir(&mutated).expect("mkdir");
+
+    // A fixed linear congruential generator, so a failure is reproducible.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |bound: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as usize) % bound.max(1)
+    };
+    for case in 0..300 {
+        let mut bytes = if case % 2 == 0 {
+            pem.clone().into_bytes()
+        } else {
+            der.clone()
+        };
+        match case % 3 {
+            0 => {
+                let at = next(bytes.len());
+                bytes[at] ^= 1 << next(8);
+            }
+            1 => {
+                let len = next(bytes.len());
+                bytes.truncate(len);
+            }
+            _ => {
+                let at = next(bytes.len());
+                let junk = [0x30, 0x82, 0xff, 0xff, b'-', b'\n'];
+                bytes.splice(at..at, junk.iter().copied().take(1 + next(junk.len())));
+            }
+        }
+        std::fs::write(mutated.join(format!("case-{case:03}")), bytes).expect("write case");
+    }
+
+    let (run, json) = audit(dir.path(), &[mutated.to_str().expect("path")]);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
+    assert_eq!(json["result"]["inputs"][0]["files"], 300);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
