@@ -200,14 +200,14 @@ fn check_one(
         _ => {}
     }
 
-    // Signature hash: a root's self-signature is never verified by clients.
+    // Clients never check a root's own signature, but they check every other one.
     if cert.hash != SignatureHash::Strong {
         if cert.is_root() {
             findings.push(context.finding(
                 Kind::WeakRootSignature,
                 cert,
                 format!(
-                    "root self-signed with {}, which does not weaken trust in it",
+                    "root self-signed with {}; clients do not check a root's own signature",
                     cert.hash.name()
                 ),
             ));
@@ -216,7 +216,7 @@ fn check_one(
                 Kind::WeakSignature,
                 cert,
                 format!(
-                    "signed with {}; its issuer's signature can be forged",
+                    "signed with {}, which collision attacks have broken, so current TLS clients reject it",
                     cert.hash.name()
                 ),
             ));
