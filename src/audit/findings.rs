@@ -200,7 +200,7 @@ impl Serialize for Kind {
     }
 }
 
-/// Where a finding comes from: a file and a byte offset, or a store list.
+/// Location of a finding: a file and a byte offset, or a store list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Location {
     /// The list name, or the path given on the command line.

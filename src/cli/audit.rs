@@ -24,7 +24,7 @@ pub struct AuditArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Audit this store list; repeat for more [default: every list when no PATH is given].
+    /// Audit this store list, and repeat the option for more [default: every list when no PATH is given].
     #[arg(long = "list", value_name = "NAME")]
     pub lists: Vec<String>,
 
