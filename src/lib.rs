@@ -6,6 +6,7 @@
 //! presence server does, and makes lab CAs and OWA certificates for test Exchange servers.
 
 pub mod anchors;
+pub mod audit;
 pub mod capture;
 pub mod cert;
 pub mod chain;

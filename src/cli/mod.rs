@@ -8,6 +8,7 @@
 //! {"command": "pin", "status": "check_failed", "exit_code": 1, "error": {"kind": "name_mismatch", "message": "..."}}
 //! ```
 
+mod audit;
 mod gateway;
 mod lab;
 mod lists;
@@ -84,6 +85,8 @@ pub enum Command {
     /// Check Exchange servers as presence calendar gateways: a checklist with fixes.
     #[command(subcommand)]
     Gateway(gateway::GatewayCommand),
+    /// Audit store lists and certificate files: expired, weak, misplaced and duplicate certificates.
+    Audit(audit::AuditArgs),
 }
 
 impl Command {
@@ -109,6 +112,7 @@ impl Command {
             Command::Lab(lab::LabCommand::Serve(_)) => "lab serve",
             Command::Demo(_) => "demo",
             Command::Gateway(gateway::GatewayCommand::Check(_)) => "gateway check",
+            Command::Audit(_) => "audit",
         }
     }
 }
@@ -184,6 +188,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Lab(command) => lab::run(command, &context),
         Command::Demo(args) => lab::demo(args, &context),
         Command::Gateway(command) => gateway::run(command, &context),
+        Command::Audit(args) => audit::audit(args, &context),
     };
 
     render(name, context.json, result)
