@@ -118,8 +118,8 @@ pub struct ServeArgs {
     #[arg(long)]
     pub fba: bool,
 
-    /// Also serve this API endpoint with a 401: ews (/EWS/Exchange.asmx) or webdav (/exchange/); repeat or separate with commas.
-    #[arg(long, value_name = "API", value_delimiter = ',')]
+    /// API endpoints to serve with a 401: ews (/EWS/Exchange.asmx), webdav (/exchange/), or both separated by a comma; the others answer 404.
+    #[arg(long, value_name = "API", value_delimiter = ',', default_value = "ews")]
     pub api: Vec<Api>,
 
     /// Highest TLS version to accept: 1.2 or 1.3 [default: 1.3].

@@ -122,12 +122,13 @@ pub struct ServeMode {
 }
 
 impl Default for ServeMode {
-    /// OWA with Integrated Windows and Basic authentication, no API endpoint, TLS 1.2 and 1.3.
+    /// OWA and EWS with Integrated Windows and Basic authentication, as Exchange 2007 and later
+    /// install them, over TLS 1.2 and 1.3.
     fn default() -> Self {
         ServeMode {
             auth: vec![AuthScheme::Negotiate, AuthScheme::Ntlm, AuthScheme::Basic],
             forms_based: false,
-            apis: Vec::new(),
+            apis: vec![Api::Ews],
             tls_max: None,
         }
     }
