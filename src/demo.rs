@@ -3,13 +3,16 @@
 //! The demo works in a temporary directory. It makes a lab root CA and an OWA server
 //! certificate for `owa.lab.example.test` and serves the chain, without its root, on a free
 //! loopback port. Then it pins the server with `--connect` to that port, expecting the CA's own
-//! fingerprint, and lists the store. The demo succeeds only when the pinned root is the generated CA.
+//! fingerprint, runs the gateway checks against it, and lists the store. The demo succeeds only when the pinned root is the generated CA.
 
 use serde::Serialize;
 
 use crate::capture::CaptureOptions;
 use crate::cert;
 use crate::error::{Error, Result};
+use crate::gateway::{
+    self, Api, CheckOptions, Gateway, GatewayReport, Outcome, Status, TrustIndex,
+};
 use crate::lab::serve::{LabServer, ServeOptions};
 use crate::lab::{self, CaRequest, KeyKind, LoadedCa, ServerRequest};
 use crate::pin::{self, Confirmation, PinOptions, PinReport};
@@ -18,6 +21,8 @@ use crate::trust_store;
 
 /// The OWA host name the demo certificate is issued for; `.test` is reserved (RFC 2606).
 pub const DEMO_HOST: &str = "owa.lab.example.test";
+/// The presence server's account in the demo's gateway check.
+pub const DEMO_ACCOUNT: &str = "presence@lab.example.test";
 
 /// The demo's steps, one line each, and the fingerprints it compared.
 #[derive(Debug, Serialize)]
@@ -26,6 +31,7 @@ pub struct DemoReport {
     pub generated_ca_fingerprint: String,
     pub pinned_fingerprint: String,
     pub pin: PinReport,
+    pub gateway: GatewayReport,
     pub stored: Vec<String>,
 }
 
@@ -77,7 +83,7 @@ pub async fn run(workdir: &std::path::Path) -> Result<DemoReport> {
     let addr = lab_server.local_addr();
     let serving = tokio::spawn(lab_server.run());
     steps.push(format!(
-        "Serving the leaf without its root, as HTTPS servers usually do, on {addr}; GET /owa/ answers 401 like OWA."
+        "Serving the leaf without its root, as HTTPS servers usually do, on {addr}; /owa/ and /EWS/Exchange.asmx answer 401 like Exchange."
     ));
 
     let store_dir = workdir.join("store");
@@ -101,14 +107,43 @@ pub async fn run(workdir: &std::path::Path) -> Result<DemoReport> {
         Confirmation::Expect(ca_fingerprint),
     )
     .await;
-    serving.abort();
-    let pinned = pinned?;
+    let pinned = match pinned {
+        Ok(pinned) => pinned,
+        Err(err) => {
+            serving.abort();
+            return Err(err);
+        }
+    };
     steps.push(format!(
         "Pinned {DEMO_HOST} (dialled at {addr}): the host matches the leaf, the root came from the CA file, its fingerprint was confirmed, and only the root went into list {}.",
         pinned.list
     ));
 
+    // The preflight an admin runs before configuring the presence server's gateway.
     let store = trust_store::open(&store_dir)?;
+    let gateway = Gateway {
+        target: target.clone(),
+        user: Some(DEMO_ACCOUNT.into()),
+        connect: Some(addr.to_string()),
+        line: None,
+    };
+    let check_options = CheckOptions {
+        api: Api::Ews,
+        profile: None,
+        list: trust_store::PRESENCE_LIST.into(),
+        timeout: capture.timeout,
+        store_arg: None,
+    };
+    let trust = TrustIndex::load(&store, trust_store::PRESENCE_LIST)?;
+    let preflight = gateway::check(&gateway, &check_options, &trust).await;
+    serving.abort();
+    steps.push(format!(
+        "Checked the gateway as the presence server will use it ({DEMO_ACCOUNT}, EWS): {}, {} of {} checks passed.",
+        preflight.outcome,
+        preflight.count(Status::Passed),
+        preflight.checks.len()
+    ));
+
     let stored: Vec<String> = store
         .entries(trust_store::PRESENCE_LIST)?
         .iter()
@@ -122,6 +157,12 @@ pub async fn run(workdir: &std::path::Path) -> Result<DemoReport> {
     ));
 
     let pinned_fingerprint = cert::fingerprint(&pinned.root.der);
+    if preflight.outcome != Outcome::Passed {
+        return Err(Error::CheckFailed(format!(
+            "demo failed: the gateway check of {DEMO_HOST} ended {}; run `gwtrust demo --json` to see each check",
+            preflight.outcome
+        )));
+    }
     if pinned_fingerprint != ca_fingerprint || stored.len() != 1 {
         return Err(Error::CheckFailed(format!(
             "demo failed: the pinned root {pinned_fingerprint} is not the generated CA {ca_fingerprint}, or the list contains {} certificates instead of 1",
@@ -135,6 +176,7 @@ pub async fn run(workdir: &std::path::Path) -> Result<DemoReport> {
         generated_ca_fingerprint: ca_fingerprint.to_string(),
         pinned_fingerprint: pinned_fingerprint.to_string(),
         pin: pinned,
+        gateway: preflight,
         stored,
     })
 }

@@ -284,6 +284,11 @@ fn demo_pins_generated_ca() {
         result["pinned_fingerprint"]
     );
     assert_eq!(result["stored"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        result["gateway"]["outcome"], "passed",
+        "{:#}",
+        result["gateway"]
+    );
     assert!(
         !home.path().join(".local/share/gwtrust").exists(),
         "the demo leaves the user's store alone"
