@@ -238,22 +238,7 @@ fn check_host_form(target: &Target, allow: bool, warnings: &mut Vec<String>) -> 
 }
 
 fn root_candidates(store: &Store, options: &PinOptions) -> Result<Vec<Candidate>> {
-    let mut candidates = Vec::new();
-
-    // The target list first, so its own copy is reported when a root is in several lists.
-    let mut entries = store.entries(&options.list)?;
-    entries.extend(
-        store
-            .all_entries()?
-            .into_iter()
-            .filter(|e| e.list != options.list),
-    );
-    for entry in entries {
-        candidates.push(Candidate {
-            der: entry.der.into(),
-            source: RootSource::Store { list: entry.list },
-        });
-    }
+    let mut candidates = trust_store::root_candidates(store, &options.list)?;
 
     if let Some(path) = &options.ca_file {
         for der in formats::read_certificates(path)? {

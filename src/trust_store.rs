@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use gwtrust_store::{Policy, Store};
 
+use crate::chain::{Candidate, RootSource};
 use crate::error::{Error, Result};
 
 /// The environment variable that names the store directory when `--store` is not given.
@@ -53,6 +54,20 @@ pub fn open(dir: &Path) -> Result<Store> {
         store.ensure_list(name, *policy, &created)?;
     }
     Ok(store)
+}
+
+/// Returns every stored certificate as a root candidate, the entries of `list` first, so the
+/// list's own copy is reported when a root is in several lists.
+pub fn root_candidates(store: &Store, list: &str) -> Result<Vec<Candidate>> {
+    let mut entries = store.entries(list)?;
+    entries.extend(store.all_entries()?.into_iter().filter(|e| e.list != list));
+    Ok(entries
+        .into_iter()
+        .map(|entry| Candidate {
+            der: entry.der.into(),
+            source: RootSource::Store { list: entry.list },
+        })
+        .collect())
 }
 
 /// Returns the current time as RFC 3339 UTC, to the second.

@@ -8,7 +8,6 @@ use clap::{Args, ValueEnum};
 use super::{Context, Output};
 use crate::audit::{self, Input, Options, Report, Severity};
 use crate::error::{Error, Result};
-use crate::trust_store;
 
 /// The lowest severity that makes `audit` exit 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -61,7 +60,7 @@ pub fn audit(args: AuditArgs, context: &Context) -> Result<Output> {
     // The store is opened only when lists are audited, and never created by an audit.
     let mut inputs = Vec::new();
     if !args.lists.is_empty() || args.paths.is_empty() {
-        let dir = trust_store::store_dir(context.store.as_deref())?;
+        let dir = context.store_dir()?;
         if !dir.is_dir() {
             return Err(Error::InvalidArgument {
                 what: "store",

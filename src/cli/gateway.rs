@@ -128,7 +128,7 @@ pub fn run(command: GatewayCommand, context: &Context) -> Result<Output> {
 /// Reads the checked list, and every other list for root candidates, then closes the store so
 /// that it is not held during the network checks.
 fn load_trust(context: &Context, list: &str) -> Result<TrustIndex> {
-    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let store = context.open_store()?;
     TrustIndex::load(&store, list)
 }
 

@@ -91,7 +91,7 @@ pub struct ExportArgs {
 
 /// Runs `list create` or `list delete`.
 pub fn run_action(action: ListAction, context: &Context) -> Result<Output> {
-    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let store = context.open_store()?;
     match action {
         ListAction::Create(args) => {
             let info = store.create_list(&args.name, args.policy, &trust_store::now_rfc3339())?;
@@ -120,7 +120,7 @@ struct ListLine {
 
 /// `gwtrust lists`.
 pub fn lists(_args: ListsArgs, context: &Context) -> Result<Output> {
-    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let store = context.open_store()?;
     let mut lines = Vec::new();
     for info in store.lists()? {
         lines.push(ListLine {
@@ -144,7 +144,7 @@ pub fn lists(_args: ListsArgs, context: &Context) -> Result<Output> {
 
 /// `gwtrust import`.
 pub fn import(args: ImportArgs, context: &Context) -> Result<Output> {
-    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let store = context.open_store()?;
     let options = ImportOptions {
         inputs: args.inputs,
         list: args.list,
@@ -223,7 +223,7 @@ fn render_import(report: &ImportReport) -> String {
 
 /// `gwtrust export`.
 pub fn export(args: ExportArgs, context: &Context) -> Result<Output> {
-    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let store = context.open_store()?;
     let env = args.password_env;
     let out = args.out.clone();
     let mut password = || read_password(env.as_deref(), &out);

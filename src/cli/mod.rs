@@ -123,6 +123,18 @@ pub struct Context {
     pub json: bool,
 }
 
+impl Context {
+    /// Returns the store directory from `--store`, the environment, or the default.
+    pub fn store_dir(&self) -> Result<PathBuf> {
+        crate::trust_store::store_dir(self.store.as_deref())
+    }
+
+    /// Opens the store, creating it and its built-in lists on first use.
+    pub fn open_store(&self) -> Result<gwtrust_store::Store> {
+        crate::trust_store::open(&self.store_dir()?)
+    }
+}
+
 /// A command's result: the JSON value, the text for a person, and the exit status.
 pub struct Output {
     pub result: serde_json::Value,

@@ -58,7 +58,7 @@ pub struct ShowArgs {
 
 /// Runs a `service` subcommand.
 pub fn run(command: ServiceCommand, context: &Context) -> Result<Output> {
-    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let store = context.open_store()?;
     match command {
         ServiceCommand::Install(args) => {
             let request = InstallRequest {

@@ -156,7 +156,7 @@ pub fn fetch(args: FetchArgs, context: &Context) -> Result<Output> {
     let target = Target::parse(&args.target)?;
     let options = args.connect.options()?;
     let sources = AnchorSources {
-        store_dir: trust_store::store_dir(context.store.as_deref()).map_err(|err| err.to_string()),
+        store_dir: context.store_dir().map_err(|err| err.to_string()),
         ca_file: args
             .ca_file
             .as_deref()
@@ -204,7 +204,7 @@ pub fn pin(args: PinArgs, context: &Context) -> Result<Output> {
         })
         .transpose()?;
 
-    let store_dir = trust_store::store_dir(context.store.as_deref())?;
+    let store_dir = context.store_dir()?;
     let options = PinOptions {
         list: args.list.clone(),
         ca_file: args.ca_file.clone(),
@@ -300,7 +300,7 @@ struct ListSection {
 
 /// `gwtrust list`.
 pub fn list(args: ListArgs, context: &Context) -> Result<Output> {
-    let dir = trust_store::store_dir(context.store.as_deref())?;
+    let dir = context.store_dir()?;
     let store = trust_store::open(&dir)?;
 
     let infos = match &args.list {
@@ -354,7 +354,7 @@ pub fn list(args: ListArgs, context: &Context) -> Result<Output> {
 
 /// `gwtrust show`.
 pub fn show(args: ShowArgs, context: &Context) -> Result<Output> {
-    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let store = context.open_store()?;
     let entries = find_unique(&store, &args.fingerprint_prefix)?;
     let der = entries[0].der.clone();
 
@@ -424,7 +424,7 @@ pub fn show(args: ShowArgs, context: &Context) -> Result<Output> {
 
 /// `gwtrust remove`.
 pub fn remove(args: RemoveArgs, context: &Context) -> Result<Output> {
-    let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+    let store = context.open_store()?;
     let entries = find_unique(&store, &args.fingerprint_prefix)?;
     let fingerprint = entries[0].fingerprint;
     let subject = entries[0].subject.clone();

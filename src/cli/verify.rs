@@ -93,7 +93,7 @@ pub fn verify(args: VerifyArgs, context: &Context) -> Result<Output> {
         Some(path) => anchors::from_ca_file(path)?,
         None => {
             let list = args.list.as_deref().unwrap_or(trust_store::PRESENCE_LIST);
-            let store = trust_store::open(&trust_store::store_dir(context.store.as_deref())?)?;
+            let store = context.open_store()?;
             anchors::from_store_list(&store, list)?
         }
     };

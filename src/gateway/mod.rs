@@ -235,15 +235,7 @@ impl TrustIndex {
             .into());
         }
         let entries = store.entries(list)?;
-        let mut all = entries.clone();
-        all.extend(store.all_entries()?.into_iter().filter(|e| e.list != list));
-        let candidates = all
-            .into_iter()
-            .map(|entry| Candidate {
-                der: entry.der.into(),
-                source: RootSource::Store { list: entry.list },
-            })
-            .collect();
+        let candidates = crate::trust_store::root_candidates(store, list)?;
         Ok(TrustIndex {
             candidates,
             entries,
