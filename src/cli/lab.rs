@@ -22,7 +22,7 @@ pub enum LabCommand {
     Ca(CaArgs),
     /// Issue an OWA server certificate from a lab CA: cert.pem, key.pem (0600), chain.pem in --out.
     Server(ServerArgs),
-    /// Serve a lab server certificate over HTTPS on loopback, answering /owa/ like OWA.
+    /// Serve a lab server certificate over HTTPS on loopback, responding to /owa/ and /EWS/ like Exchange.
     Serve(ServeArgs),
 }
 
@@ -118,7 +118,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub fba: bool,
 
-    /// API endpoints to serve with a 401: ews (/EWS/Exchange.asmx), webdav (/exchange/), or both separated by a comma; the others answer 404.
+    /// API endpoints to serve with a 401: ews (/EWS/Exchange.asmx), webdav (/exchange/), or both separated by a comma; the others get 404.
     #[arg(long, value_name = "API", value_delimiter = ',', default_value = "ews")]
     pub api: Vec<Api>,
 

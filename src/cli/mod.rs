@@ -27,16 +27,19 @@ const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
   1  a check failed (name mismatch, fingerprint mismatch, no root found, host not an FQDN,
-     certificate rejected by a list's policy, path validation failed, key does not match)
+     certificate rejected by a list's policy, path validation failed, key does not match,
+     pin cancelled, an audit finding at or above --fail-on, a failed gateway check)
   2  usage or input error (bad argument, unreadable or invalid file, confirmation missing,
      unknown list or fingerprint prefix)
-  3  network or TLS error (resolve, connect, timeout, handshake)
+  3  network or TLS error (resolve, connect, timeout, handshake, cannot listen; for
+     gateway check: the host, or with --hosts every host, was unreachable)
   4  store error (store in use by another process, unreadable, or not writable)";
 
 /// gwtrust: trust-store manager for presence gateways.
 ///
 /// Fetches an Exchange server's certificate chain over TLS and pins only its root CA, the way a
-/// presence server's trust store needs it; makes lab CAs and OWA certificates for test servers.
+/// presence server's trust store needs it. Checks gateways and audits stores, and makes lab CAs
+/// and OWA certificates for test servers.
 #[derive(Debug, Parser)]
 #[command(name = "gwtrust", version, after_help = EXIT_CODES_HELP)]
 pub struct Cli {

@@ -263,14 +263,14 @@ pub struct RootReport {
     pub subject: String,
     pub fingerprint_sha256: String,
     pub source: RootSource,
-    /// Whether the checked list holds it.
+    /// Whether the checked list contains it.
     pub pinned: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned_at: Option<String>,
     pub hosts: Vec<String>,
 }
 
-/// What one GET returned.
+/// The result of one GET: status and authentication schemes.
 #[derive(Clone, Debug, Serialize)]
 pub struct HttpProbe {
     pub path: String,

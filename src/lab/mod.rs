@@ -1,6 +1,6 @@
 //! Lab generation: a root CA and OWA server certificates for test Exchange servers.
 //!
-//! A CA directory holds `ca.pem` (the CA certificate), `ca.key` (its private key, mode 0600)
+//! A CA directory contains `ca.pem` (the CA certificate), `ca.key` (its private key, mode 0600)
 //! and `chain.pem` (the CA certificate followed by its issuers up to the root; for a root, the
 //! root alone). A server directory holds `cert.pem`, `key.pem` (mode 0600) and `chain.pem`
 //! (the leaf followed by the CA's chain, root last).

@@ -1,4 +1,4 @@
-//! `lab serve`: an HTTPS endpoint that presents a lab chain and answers like OWA.
+//! `lab serve`: an HTTPS endpoint that presents a lab chain and responds like OWA.
 //!
 //! `GET /owa/` gets a 401 with `WWW-Authenticate` headers for Negotiate, NTLM and Basic, as an
 //! Exchange OWA virtual directory with Integrated Windows and Basic authentication does. A
@@ -30,7 +30,7 @@ const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// How long an idle connection stays open.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the lab server presents and how it answers.
+/// The chain and key the lab server presents, and whether it sends its root.
 #[derive(Clone)]
 pub struct ServeOptions {
     /// The chain to present, leaf first, root last.
@@ -115,7 +115,7 @@ pub struct ServeMode {
     pub auth: Vec<AuthScheme>,
     /// Redirect `/owa/` to `/owa/auth/logon.aspx`, as OWA with forms-based authentication does.
     pub forms_based: bool,
-    /// The API endpoints to serve: `/EWS/Exchange.asmx` and `/exchange/`; others answer 404.
+    /// The API endpoints to serve: `/EWS/Exchange.asmx` and `/exchange/`; others get 404.
     pub apis: Vec<Api>,
     /// The highest TLS version to accept; `None` accepts 1.2 and 1.3.
     pub tls_max: Option<TlsVersion>,
