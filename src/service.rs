@@ -1,6 +1,9 @@
 //! `service install` and `service show`: the application certificate of a local service, such
 //! as Tomcat's, accepted only when its chain validates to a certificate in the service's list.
 
+use crate::anchors::Anchor;
+use crate::chain::RootSource;
+use crate::verify::VerifyOptions;
 use std::path::{Path, PathBuf};
 
 use gwtrust_store::{ServiceRecord, Store, StoreError};
@@ -193,8 +196,51 @@ fn validate(
             subject: subject(),
             issuer: missing_issuer(leaf_der, &intermediates),
         }),
-        Err(error) => Err(failed(format!("{error}"))),
+        Err(error) => Err(failed(explain(
+            leaf_der,
+            &intermediates,
+            &anchor_ders,
+            &request.list,
+            &error,
+        ))),
     }
+}
+
+/// Explains a path validation failure in the words `gwtrust verify` uses, naming the
+/// certificate concerned; falls back to rustls-webpki's own text.
+fn explain(
+    leaf: &CertificateDer<'static>,
+    intermediates: &[CertificateDer<'static>],
+    anchor_ders: &[CertificateDer<'static>],
+    list: &str,
+    error: &webpki::Error,
+) -> String {
+    let anchors: Vec<Anchor> = anchor_ders
+        .iter()
+        .filter_map(|der| {
+            let source = RootSource::Store {
+                list: list.to_string(),
+            };
+            Anchor::from_der(der.clone(), source).ok()
+        })
+        .collect();
+    let explained =
+        crate::verify::verify_chain(leaf, intermediates, &anchors, &VerifyOptions::now())
+            .ok()
+            .map(|report| {
+                report
+                    .failures
+                    .iter()
+                    .map(|failure| failure.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .filter(|text| !text.is_empty());
+    explained.unwrap_or_else(|| {
+        format!(
+            "rustls-webpki reports {error:?}; run `gwtrust verify` on the certificate for details"
+        )
+    })
 }
 
 /// Walks up from the leaf through the given intermediates and returns the issuer name of the
@@ -228,7 +274,9 @@ fn check_key(
     })?;
     let key = rcgen::KeyPair::from_pem(&text).map_err(|error| Error::InvalidInput {
         path: path.to_path_buf(),
-        reason: format!("not a usable PKCS#8 private key: {error}"),
+        reason: format!(
+            "not a usable private key ({error}): expected an unencrypted PEM key (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY); decrypt it first with `openssl pkey -in KEY -out key.pem`"
+        ),
     })?;
     if rcgen::PublicKeyData::subject_public_key_info(&key) != leaf.public_key().raw {
         return Err(Error::KeyMismatch {

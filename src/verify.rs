@@ -307,7 +307,7 @@ fn unix_time(at: OffsetDateTime) -> Result<UnixTime> {
     let seconds = u64::try_from(at.unix_timestamp()).map_err(|_| Error::InvalidArgument {
         what: "validation time",
         value: rfc3339(at),
-        reason: "it is before 1970-01-01T00:00:00Z".into(),
+        reason: "it is before 1970-01-01T00:00:00Z, which path validation cannot use; give a later time such as 2027-01-01T00:00:00Z".into(),
     })?;
     Ok(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
         seconds,

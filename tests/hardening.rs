@@ -375,3 +375,52 @@ fn version1_certificate_is_captured() {
         );
     }
 }
+
+#[test]
+fn gateway_rejects_bad_connect_and_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+
+    for connect in ["127.0.0.1", "127.0.0.1:0"] {
+        let run = gwtrust(
+            &store,
+            &[
+                "gateway",
+                "check",
+                "--host",
+                HOST,
+                "--connect",
+                connect,
+                "--json",
+            ],
+        );
+        assert_eq!(run.code, 2, "--connect {connect:?}: {}", run.stdout);
+        assert_eq!(run.json()["error"]["kind"], "invalid_argument");
+    }
+
+    // A FIFO as the hosts file would block the read forever.
+    let fifo = dir.path().join("hosts");
+    run_tool("mkfifo", &[fifo.to_str().unwrap()]);
+    let run = gwtrust(
+        &store,
+        &[
+            "gateway",
+            "check",
+            "--hosts",
+            fifo.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not a regular file"));
+}
+
+#[test]
+fn usage_error_json_names_command() {
+    let run = gwtrust_plain(&["lab", "ca", "--json"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.json()["command"], "lab ca");
+}

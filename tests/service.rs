@@ -210,3 +210,33 @@ fn list_intermediate_is_not_anchor() {
     assert_eq!(accepted.code, 0, "{}{}", accepted.stdout, accepted.stderr);
     assert_eq!(accepted.json()["result"]["path"][2], "CN=Test Root CA");
 }
+
+#[test]
+fn install_expired_leaf_explains_plainly() {
+    let chain = TestChain::new(HOST);
+    let dir = tempfile::tempdir().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec![HOST.to_string()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, HOST);
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let expired = params.signed_by(&key, &chain.root.issuer()).unwrap();
+    let leaf = write(dir.path(), "expired.pem", &expired.pem());
+    let root = write(dir.path(), "root.pem", &chain.root.pem);
+    let store = dir.path().join("store");
+    import(&store, &root);
+
+    let refused = install(&store, &leaf, None);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    let message = refused.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("expired"), "{message}");
+    assert!(
+        !message.contains("UnixTime"),
+        "no internal error text: {message}"
+    );
+}

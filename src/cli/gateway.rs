@@ -143,6 +143,9 @@ fn check_one(args: &CheckArgs, context: &Context) -> Result<Output> {
             reason: "give the host (or host:port) without a path".into(),
         });
     }
+    if let Some(connect) = &args.connect {
+        crate::target::check_connect(connect)?;
+    }
     let trust = load_trust(context, &options.list)?;
     let gateway = Gateway {
         target,
@@ -187,9 +190,9 @@ fn run_fleet(
 ) -> Result<(Vec<GatewayReport>, Summary)> {
     let options = args.options(context)?;
     let path = args.hosts.clone().unwrap_or_default();
-    let text = std::fs::read_to_string(&path).map_err(|source| Error::ReadFile {
+    let text = String::from_utf8(crate::files::read(&path)?).map_err(|_| Error::InvalidInput {
         path: path.clone(),
-        source,
+        reason: "is not UTF-8 text; write one gateway per line as host, host,user or host,user,ADDR:PORT".into(),
     })?;
     let gateways = fleet::parse_hosts(&text, &path)?;
     let trust = load_trust(context, &options.list)?;

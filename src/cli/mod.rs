@@ -233,13 +233,33 @@ pub fn render_usage_error(error: clap::Error) -> u8 {
     let message = error.render().to_string();
     let message = message.trim().trim_start_matches("error: ");
     let document = serde_json::json!({
-        "command": serde_json::Value::Null,
+        "command": command_from_args(),
         "status": ExitStatus::Usage,
         "exit_code": ExitStatus::Usage.code(),
         "error": { "kind": "usage", "message": message },
     });
     println!("{document:#}");
     ExitStatus::Usage.code()
+}
+
+/// Returns the subcommand named on the command line, as `lab ca`, or None when there is none,
+/// so a usage error's JSON names the command like every other error does.
+fn command_from_args() -> Option<String> {
+    use clap::CommandFactory;
+
+    let mut command = Cli::command();
+    let mut names = Vec::new();
+    for arg in std::env::args().skip(1) {
+        let Some(sub) = command.find_subcommand(&arg).cloned() else {
+            continue;
+        };
+        names.push(sub.get_name().to_string());
+        if !sub.has_subcommands() {
+            break;
+        }
+        command = sub;
+    }
+    (!names.is_empty()).then(|| names.join(" "))
 }
 
 /// Prints an output or an error, once, and returns the exit code.

@@ -64,6 +64,9 @@ impl AuthScheme {
                 "negotiate" => AuthScheme::Negotiate,
                 "ntlm" => AuthScheme::Ntlm,
                 "basic" => AuthScheme::Basic,
+                "none" => {
+                    return Err("none means a 401 without any scheme, so it cannot be combined with other schemes".into())
+                }
                 _ => {
                     return Err(format!(
                         "unknown scheme {name:?}: expected a comma-separated list of {}, or none",

@@ -102,14 +102,25 @@ pub enum StoreError {
 
     /// sled failed to open the database or to read or write it.
     #[error(
-        "the store database failed: {source}. Check free disk space and the permissions of \
-         the store directory; if it is damaged, move it away and pin or import again"
+        "the store database failed: {}. Check free disk space and the permissions of \
+         the store directory; if it is damaged, move it away and pin or import again",
+        describe_sled_error(source)
     )]
     Database {
         /// Error from sled.
         #[from]
         source: sled::Error,
     },
+}
+
+/// Describes a sled error without its debug internals (sled prints a file offset and an empty
+/// backtrace for corrupted data).
+fn describe_sled_error(error: &sled::Error) -> String {
+    match error {
+        sled::Error::Corruption { .. } => "its files are corrupted".to_string(),
+        sled::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
 }
 
 impl StoreError {
