@@ -68,14 +68,18 @@ pub struct ExportReport {
     pub warnings: Vec<String>,
 }
 
-/// Writes list `list` to `out`. `password` is asked for only for `p12`.
+/// Writes list `list` to `out`. `store_dir` is the store's directory, which `out` must not be
+/// inside; `force` allows replacing an existing file. `password` is asked for only for `p12`.
 pub fn export(
     store: &Store,
+    store_dir: &Path,
     list: &str,
     format: ExportFormat,
     out: &Path,
+    force: bool,
     password: &mut dyn FnMut() -> Result<String>,
 ) -> Result<ExportReport> {
+    check_out(store_dir, format, out, force)?;
     if store.list_info(list)?.is_none() {
         return Err(StoreError::ListNotFound {
             name: list.to_string(),
@@ -121,7 +125,13 @@ pub fn export(
             vec![out.display().to_string()]
         }
         ExportFormat::P12 => {
-            let der = pkcs12_truststore(&entries, &password()?)?;
+            let password = password()?;
+            if password.is_empty() {
+                warnings.push(
+                    "the PKCS#12 password is empty: keytool needs a password to open the truststore (-storepass), so set a non-empty one".into(),
+                );
+            }
+            let der = pkcs12_truststore(&entries, &password)?;
             files::write_atomic(out, &der, PRIVATE_MODE)?;
             vec![out.display().to_string()]
         }
@@ -137,6 +147,73 @@ pub fn export(
         files,
         warnings,
     })
+}
+
+/// Rejects an `out` inside the store directory, an existing file unless `force`, and anything
+/// but a directory for the directory formats.
+fn check_out(store_dir: &Path, format: ExportFormat, out: &Path, force: bool) -> Result<()> {
+    let invalid = |reason: String| Error::InvalidArgument {
+        what: "--out",
+        value: out.display().to_string(),
+        reason,
+    };
+
+    if let (Ok(store), Some(target)) = (store_dir.canonicalize(), canonical_target(out)) {
+        if target.starts_with(&store) {
+            return Err(invalid(format!(
+                "it is inside the store directory {}, and writing there would damage the store; choose a path outside it",
+                store.display()
+            )));
+        }
+    }
+
+    let existing = std::fs::symlink_metadata(out).ok();
+    match existing {
+        None => Ok(()),
+        Some(metadata) if format.is_directory() && !metadata.is_dir() => Err(invalid(format!(
+            "it exists and is not a directory: --out must be a new or empty directory for --format {}",
+            format_name(format)
+        ))),
+        Some(_) if format.is_directory() => Ok(()),
+        Some(metadata) if metadata.is_dir() => Err(invalid(format!(
+            "it is a directory: --format {} writes one file, so name a file",
+            format_name(format)
+        ))),
+        Some(_) if force => Ok(()),
+        Some(_) => Err(invalid(
+            "the file exists: pass --force to replace it, or choose a new path".into(),
+        )),
+    }
+}
+
+/// Returns the canonical path `out` refers to, resolving its nearest existing ancestor when
+/// `out` does not exist yet, or None when no ancestor resolves.
+fn canonical_target(out: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(out).ok()?;
+    let mut missing = Vec::new();
+    let mut existing = absolute.as_path();
+    loop {
+        if let Ok(path) = existing.canonicalize() {
+            return Some(
+                missing
+                    .iter()
+                    .rev()
+                    .fold(path, |path, name| path.join(name)),
+            );
+        }
+        missing.push(existing.file_name()?.to_owned());
+        existing = existing.parent()?;
+    }
+}
+
+fn format_name(format: ExportFormat) -> &'static str {
+    match format {
+        ExportFormat::Pem => "pem",
+        ExportFormat::Der => "der",
+        ExportFormat::Hashdir => "hashdir",
+        ExportFormat::P7b => "p7b",
+        ExportFormat::P12 => "p12",
+    }
 }
 
 /// Names one DER file per certificate after its common name and fingerprint.
@@ -247,7 +324,7 @@ fn pkcs12_truststore(entries: &[Entry], password: &str) -> Result<Vec<u8>> {
         // keytool shows aliases in lower case; the fingerprint keeps them unique.
         let alias = format!(
             "{} ({})",
-            name.to_lowercase(),
+            bmp_safe(&name.to_lowercase()),
             &entry.fingerprint.to_string()[..8]
         );
         keystore.add_entry(
@@ -260,8 +337,18 @@ fn pkcs12_truststore(entries: &[Entry], password: &str) -> Result<Vec<u8>> {
         .write()
         .map_err(|error| Error::Generate {
             what: "PKCS#12 truststore".into(),
-            reason: error.to_string(),
+            reason: format!(
+                "{error}; export the list with --format pem and convert it with `keytool -importcert` instead"
+            ),
         })
+}
+
+/// Replaces characters outside the Basic Multilingual Plane (emoji, for example) with U+FFFD,
+/// because a PKCS#12 friendly name is a BMPString, which holds only UCS-2.
+pub(crate) fn bmp_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| if u32::from(c) > 0xFFFF { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 /// Computes OpenSSL's subject name hash (`openssl x509 -subject_hash`, `X509_NAME_hash_ex`):

@@ -36,6 +36,8 @@ pub struct ImportOptions {
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Imported,
+    /// Admitted, but not written: a dry run, or `--all-or-nothing` with a rejection.
+    WouldImport,
     AlreadyPresent,
     Rejected,
 }
@@ -71,7 +73,10 @@ pub struct ImportReport {
     pub files: Vec<FileReport>,
     /// In the order they were decided: roots first.
     pub certificates: Vec<CertReport>,
+    /// Certificates written to the list.
     pub imported: usize,
+    /// Certificates admitted but not written, because of --dry-run or --all-or-nothing.
+    pub would_import: usize,
     pub already_present: usize,
     pub rejected: usize,
     pub warnings: Vec<String>,
@@ -181,15 +186,24 @@ pub fn import(
         });
     }
 
-    let count = |outcome| reports.iter().filter(|r| r.outcome == outcome).count();
-    let rejected = count(Outcome::Rejected);
+    let rejected = reports
+        .iter()
+        .filter(|r| r.outcome == Outcome::Rejected)
+        .count();
     let blocked = options.all_or_nothing && rejected > 0;
 
     let mut written = false;
-    if !options.dry_run && !blocked && !entries.is_empty() {
+    if options.dry_run || blocked {
+        for report in &mut reports {
+            if report.outcome == Outcome::Imported {
+                report.outcome = Outcome::WouldImport;
+            }
+        }
+    } else if !entries.is_empty() {
         let outcomes = store.put_all(&entries)?;
         written = outcomes.iter().any(|o| *o != PutOutcome::AlreadyPresent);
     }
+    let count = |outcome| reports.iter().filter(|r| r.outcome == outcome).count();
 
     Ok(ImportReport {
         list: options.list.clone(),
@@ -199,6 +213,7 @@ pub fn import(
         written,
         files,
         imported: count(Outcome::Imported),
+        would_import: count(Outcome::WouldImport),
         already_present: count(Outcome::AlreadyPresent),
         rejected,
         certificates: reports,
@@ -216,20 +231,33 @@ fn read_input(
     files: &mut Vec<FileReport>,
     found: &mut Vec<Found>,
 ) -> Result<()> {
-    let metadata = std::fs::metadata(path).map_err(|source| Error::ReadFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
-
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(_) if is_link && !named => {
+            files.push(skipped(path, "a symbolic link whose target does not exist"));
+            return Ok(());
+        }
+        Err(source) => {
+            return Err(Error::ReadFile {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
     if metadata.is_dir() && is_link && !named {
         // A link to a directory may point back up the tree, so the walk does not follow it.
-        files.push(FileReport {
-            path: path.display().to_string(),
-            format: None,
-            certificates: 0,
-            notes: vec!["skipped: a symbolic link to a directory is not followed".into()],
-        });
+        files.push(skipped(
+            path,
+            "a symbolic link to a directory is not followed",
+        ));
+        return Ok(());
+    }
+    if !metadata.is_dir() && !metadata.is_file() && !named {
+        files.push(skipped(
+            path,
+            "not a regular file (a device, FIFO or socket)",
+        ));
         return Ok(());
     }
 
@@ -252,7 +280,15 @@ fn read_input(
 
     let display = path.display().to_string();
     let mut ask = || password(path);
-    match formats::decode_file(path, &mut ask)? {
+    // Every file is read before anything is written, so one bad file stops the whole import.
+    let content = formats::decode_file(path, &mut ask).map_err(|error| match error {
+        Error::InvalidInput { path, reason } => Error::InvalidInput {
+            path,
+            reason: format!("{reason}; the import stopped, so nothing was written"),
+        },
+        other => other,
+    })?;
+    match content {
         Content::Certificates(decoded) => {
             files.push(FileReport {
                 path: display.clone(),
@@ -269,7 +305,7 @@ fn read_input(
             return Err(Error::InvalidInput {
                 path: path.to_path_buf(),
                 reason: format!(
-                    "at byte offset 0: no certificate found ({description}); expected PEM, DER, base64 DER, PKCS#7 or PKCS#12"
+                    "at byte offset 0: no certificate found ({description}); expected PEM, DER, base64 DER, PKCS#7 or PKCS#12; the import stopped, so nothing was written"
                 ),
             });
         }
@@ -281,6 +317,16 @@ fn read_input(
         }),
     }
     Ok(())
+}
+
+/// Reports a path found in a directory walk and not read, with the reason.
+fn skipped(path: &Path, reason: &str) -> FileReport {
+    FileReport {
+        path: path.display().to_string(),
+        format: None,
+        certificates: 0,
+        notes: vec![format!("skipped: {reason}")],
+    }
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {

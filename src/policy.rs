@@ -57,6 +57,13 @@ pub fn admit(
     cert: &X509Certificate<'_>,
     members: &[X509Certificate<'_>],
 ) -> Admission {
+    if has_broken_self_signature(cert) {
+        return reject(format!(
+            "{} is self-issued, but its self-signature does not verify: the file is corrupt or was altered; get the certificate again from its CA",
+            cert.subject()
+        ));
+    }
+
     let kind = kind(cert);
     let self_signed_leaf_warning = || {
         format!(
@@ -104,6 +111,22 @@ pub fn admit(
             "list {list} has policy {policy}, which this version of gwtrust does not implement"
         )),
     }
+}
+
+/// Returns true for a self-issued certificate (subject equals issuer) that claims to be signed
+/// by its own key but whose signature does not verify with it. A key-rollover certificate, whose
+/// authority key identifier names another key, is not checked; nor is an algorithm aws-lc-rs
+/// cannot verify.
+fn has_broken_self_signature(cert: &X509Certificate<'_>) -> bool {
+    if cert.subject().as_raw() != cert.issuer().as_raw() {
+        return false;
+    }
+    if let (Some(aki), Some(ski)) = (cert::authority_key_id(cert), cert::subject_key_id(cert)) {
+        if aki != ski {
+            return false;
+        }
+    }
+    cert::check_signature(cert, cert) == cert::SignatureCheck::Invalid
 }
 
 fn accept(warnings: Vec<String>) -> Admission {

@@ -414,7 +414,9 @@ fn dry_run_writes_nothing() {
 
     let run = import(&store, "presence", &[&root], &["--dry-run"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert_eq!(run.json()["result"]["imported"], 1);
+    assert_eq!(run.json()["result"]["imported"], 0);
+    assert_eq!(run.json()["result"]["would_import"], 1);
+    assert_eq!(outcomes(&run)[0].1, "would_import");
     assert_eq!(run.json()["result"]["written"], false);
     assert!(stored_fingerprints(&store, "presence").is_empty());
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::lists::read_password;
+use super::lists::read_new_password;
 use super::{block_on, Context, Output};
 use crate::cert;
 use crate::error::{Error, Result};
@@ -177,7 +177,7 @@ fn ca(args: CaArgs) -> Result<Output> {
 fn server(args: ServerArgs) -> Result<Output> {
     // The password comes first, so a missing one stops the command before anything is written.
     let password = match &args.pfx {
-        Some(pfx_path) => Some(read_password(args.password_env.as_deref(), pfx_path)?),
+        Some(pfx_path) => Some(read_new_password(args.password_env.as_deref(), pfx_path)?),
         None => None,
     };
     let ca = lab::load_ca(&args.ca)?;

@@ -38,7 +38,7 @@ pub struct DeleteArgs {
     /// Name of the list.
     pub name: String,
 
-    /// Delete the list even if it still contains certificates.
+    /// Delete the list even if it still contains certificates or a service uses it.
     #[arg(long)]
     pub force: bool,
 }
@@ -84,9 +84,14 @@ pub struct ExportArgs {
     #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
 
-    /// Environment variable that contains the p12 password [default: ask on the terminal].
+    /// Environment variable that contains the p12 password [default: ask on the terminal,
+    /// twice].
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
+
+    /// Replace an existing file at --out (pem, p7b and p12).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs `list create` or `list delete`.
@@ -99,6 +104,7 @@ pub fn run_action(action: ListAction, context: &Context) -> Result<Output> {
             Ok(Output::ok(&info, text))
         }
         ListAction::Delete(args) => {
+            check_deletable(&store, &args)?;
             let count = store.delete_list(&args.name, args.force)?;
             let text = format!(
                 "Deleted list {} and its {count} certificate(s).\n",
@@ -108,6 +114,39 @@ pub fn run_action(action: ListAction, context: &Context) -> Result<Output> {
             Ok(Output::ok(result, text))
         }
     }
+}
+
+/// Rejects deleting a built-in list, which every store recreates empty on the next command so
+/// its pins would be lost, and, without --force, a list that a service's record names.
+fn check_deletable(store: &gwtrust_store::Store, args: &DeleteArgs) -> Result<()> {
+    if trust_store::BUILTIN_LISTS
+        .iter()
+        .any(|(name, _)| *name == args.name)
+    {
+        return Err(Error::InvalidArgument {
+            what: "list",
+            value: args.name.clone(),
+            reason: "it is a built-in list, which cannot be deleted; remove its certificates with `gwtrust remove` instead".into(),
+        });
+    }
+
+    let services: Vec<String> = store
+        .services()?
+        .into_iter()
+        .filter(|record| record.list == args.name)
+        .map(|record| record.name)
+        .collect();
+    if !services.is_empty() && !args.force {
+        return Err(Error::InvalidArgument {
+            what: "list",
+            value: args.name.clone(),
+            reason: format!(
+                "service(s) {} use this list, so deleting it leaves them without their trust list; install them from another list first, or pass --force",
+                services.join(", ")
+            ),
+        });
+    }
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]
@@ -144,7 +183,21 @@ pub fn lists(_args: ListsArgs, context: &Context) -> Result<Output> {
 
 /// `gwtrust import`.
 pub fn import(args: ImportArgs, context: &Context) -> Result<Output> {
-    let store = context.open_store()?;
+    // A dry run must not create a store: against a missing one it decides with a throwaway
+    // store, which starts with the same built-in lists and policies.
+    let store_dir = context.store_dir()?;
+    let scratch = if args.dry_run && !store_dir.exists() {
+        Some(tempfile::tempdir().map_err(|source| Error::WriteFile {
+            path: std::env::temp_dir(),
+            source,
+        })?)
+    } else {
+        None
+    };
+    let store = match &scratch {
+        Some(dir) => trust_store::open(&dir.path().join("store"))?,
+        None => trust_store::open(&store_dir)?,
+    };
     let options = ImportOptions {
         inputs: args.inputs,
         list: args.list,
@@ -155,9 +208,10 @@ pub fn import(args: ImportArgs, context: &Context) -> Result<Output> {
     let mut password = |path: &Path| read_password(env.as_deref(), path);
     let report = import::import(&store, &options, &mut password)?;
 
-    let text = render_import(&report);
+    let text = render_import(&report, scratch.is_some());
     let blocked = report.all_or_nothing && report.rejected > 0;
-    let nothing_admitted = report.imported == 0 && report.already_present == 0;
+    let nothing_admitted =
+        report.imported == 0 && report.would_import == 0 && report.already_present == 0;
     if blocked || nothing_admitted {
         Ok(Output::check_failed(&report, text))
     } else {
@@ -165,7 +219,8 @@ pub fn import(args: ImportArgs, context: &Context) -> Result<Output> {
     }
 }
 
-fn render_import(report: &ImportReport) -> String {
+/// Renders the import report; `no_store` marks a dry run against a store that does not exist.
+fn render_import(report: &ImportReport, no_store: bool) -> String {
     let mut text = String::new();
     for file in &report.files {
         let format = file
@@ -182,14 +237,10 @@ fn render_import(report: &ImportReport) -> String {
         }
     }
 
-    let imported = if report.dry_run {
-        "would import"
-    } else {
-        "imported"
-    };
     for cert in &report.certificates {
         let outcome = match cert.outcome {
-            Outcome::Imported => imported,
+            Outcome::Imported => "imported",
+            Outcome::WouldImport => "would import",
             Outcome::AlreadyPresent => "already present",
             Outcome::Rejected => "rejected",
         };
@@ -206,11 +257,18 @@ fn render_import(report: &ImportReport) -> String {
         let _ = writeln!(text, "warning: {warning}");
     }
 
+    let admitted = if report.written || report.would_import == 0 {
+        format!("{} imported", report.imported)
+    } else {
+        format!("{} would be imported", report.would_import)
+    };
     let summary = format!(
-        "list {} (policy {}): {} {imported}, {} already present, {} rejected",
-        report.list, report.policy, report.imported, report.already_present, report.rejected
+        "list {} (policy {}): {admitted}, {} already present, {} rejected",
+        report.list, report.policy, report.already_present, report.rejected
     );
-    let tail = if report.dry_run {
+    let tail = if no_store {
+        "; dry run against a store that does not exist yet, so it was not created and nothing was written"
+    } else if report.dry_run {
         "; dry run, nothing was written"
     } else if report.all_or_nothing && report.rejected > 0 {
         "; --all-or-nothing: nothing was written"
@@ -223,11 +281,20 @@ fn render_import(report: &ImportReport) -> String {
 
 /// `gwtrust export`.
 pub fn export(args: ExportArgs, context: &Context) -> Result<Output> {
-    let store = context.open_store()?;
+    let store_dir = context.store_dir()?;
+    let store = trust_store::open(&store_dir)?;
     let env = args.password_env;
     let out = args.out.clone();
-    let mut password = || read_password(env.as_deref(), &out);
-    let report = export::export(&store, &args.list, args.format, &args.out, &mut password)?;
+    let mut password = || read_new_password(env.as_deref(), &out);
+    let report = export::export(
+        &store,
+        &store_dir,
+        &args.list,
+        args.format,
+        &args.out,
+        args.force,
+        &mut password,
+    )?;
 
     let mut text = format!(
         "Exported {} certificate(s) of list {} to {}.\n",
@@ -256,17 +323,51 @@ pub(crate) fn read_password(env: Option<&str>, path: &Path) -> Result<String> {
                     .into(),
         });
     }
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::InvalidArgument {
-            what: "password",
-            value: path.display().to_string(),
-            reason: "a PKCS#12 password is needed and there is no terminal to ask on: put it in an environment variable and pass --password-env VAR".into(),
-        });
+    require_terminal(path)?;
+    prompt(&format!("Password for {}: ", path.display()))
+}
+
+/// Reads the password of a PKCS#12 file about to be written: from the environment variable
+/// `env`, where an empty value is taken as meant, else asked twice on the terminal, where the
+/// two entries must match and must not be empty.
+pub(crate) fn read_new_password(env: Option<&str>, path: &Path) -> Result<String> {
+    if env.is_some() {
+        return read_password(env, path);
     }
-    rpassword::prompt_password(format!("Password for {}: ", path.display())).map_err(|source| {
-        Error::ReadFile {
-            path: PathBuf::from("<terminal>"),
-            source,
-        }
+    require_terminal(path)?;
+
+    let password = prompt(&format!("New password for {}: ", path.display()))?;
+    let invalid = |reason: &str| Error::InvalidInput {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    if password.is_empty() {
+        return Err(invalid(
+            "the password is empty, and keytool cannot open a PKCS#12 file without one; type a password, or, to write it with an empty password anyway, set an empty environment variable and pass --password-env VAR",
+        ));
+    }
+    let again = prompt(&format!("Repeat the password for {}: ", path.display()))?;
+    if again != password {
+        return Err(invalid(
+            "the two passwords typed do not match; run the command again and type the same password twice",
+        ));
+    }
+    Ok(password)
+}
+
+fn require_terminal(path: &Path) -> Result<()> {
+    if std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    Err(Error::InvalidInput {
+        path: path.to_path_buf(),
+        reason: "the PKCS#12 password for this file is needed and there is no terminal to ask on: put it in an environment variable and pass --password-env VAR".into(),
+    })
+}
+
+fn prompt(text: &str) -> Result<String> {
+    rpassword::prompt_password(text).map_err(|source| Error::ReadFile {
+        path: PathBuf::from("<terminal>"),
+        source,
     })
 }

@@ -39,6 +39,7 @@ pub fn encode(server: &Generated, password: &str, profile: PfxProfile) -> Result
     let alias = crate::cert::parse(&server.cert_der)
         .ok()
         .and_then(|c| crate::policy::common_name(&c))
+        .map(|name| crate::export::bmp_safe(&name))
         .unwrap_or_else(|| "server".into());
     let mut keystore = p12_keystore::KeyStore::new();
     keystore.add_entry(
