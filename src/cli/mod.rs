@@ -238,7 +238,8 @@ pub fn render_usage_error(error: clap::Error) -> u8 {
         "exit_code": ExitStatus::Usage.code(),
         "error": { "kind": "usage", "message": message },
     });
-    println!("{document:#}");
+    // A closed pipe (`gwtrust ... | head`) is not an error worth reporting.
+    let _ = writeln!(std::io::stdout(), "{document:#}");
     ExitStatus::Usage.code()
 }
 
