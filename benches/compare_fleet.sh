@@ -67,7 +67,8 @@ now() { date +%s.%N; }
 
 start=$(now)
 set +e
-"$bin" --store "$store" gateway check --hosts "$hosts" --json >"$work/fleet.jsonl"
+# Each lab leaf names several hosts, which the exact-san profile reports as a warning.
+"$bin" --store "$store" gateway check --hosts "$hosts" --profile rfc6125 --json >"$work/fleet.jsonl"
 code=$?
 set -e
 fleet=$(printf "%.3f" "$(echo "$(now) - $start" | bc)")

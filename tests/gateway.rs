@@ -653,3 +653,36 @@ fn openssl_s_server_www() {
     let (_, json) = check(&store, HOST, addr, &[]);
     assert_eq!(status(&json, "trust"), "passed");
 }
+
+#[test]
+fn exact_san_warns_on_second_san() {
+    let chain = TestChain::new(HOST);
+    let leaf = leaf_cert(
+        HOST,
+        &[HOST, "autodiscover.gw.example.test"],
+        &chain.intermediate,
+    );
+    let server = TestServer::start_with_mode(
+        vec![
+            leaf.der.clone(),
+            chain.intermediate.der.clone(),
+            chain.root.der.clone(),
+        ],
+        &leaf.key,
+        true,
+        ServeMode::default(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+
+    let (_, json) = check(&dir.path().join("store"), HOST, server.addr, &[]);
+    assert_eq!(status(&json, "name"), "warned", "{:#}", line(&json, "name"));
+    assert!(fix(&json, "name").contains("only dNSName SAN"));
+
+    let (_, json) = check(
+        &dir.path().join("store"),
+        HOST,
+        server.addr,
+        &["--profile", "rfc6125"],
+    );
+    assert_eq!(status(&json, "name"), "passed");
+}

@@ -156,12 +156,26 @@ pub fn name(target: &Target, parsed: &ParsedChain<'_>, profile: Profile) -> Chec
             "{host} matches the leaf under profile {profile}: {}",
             result.summary()
         );
-        return match result.warnings.first() {
+        // The exact-san profile's note on several dNSName SANs is a warning here: the presence
+        // server is the one that wants the gateway host as the certificate's only SAN.
+        let mut concerns = result.warnings.clone();
+        if profile == Profile::ExactSan {
+            concerns.extend(result.notes.iter().cloned());
+        }
+        return match concerns.first() {
             None => Check::new(CheckId::Name, Status::Passed, detail),
+            Some(_) if result.warnings.is_empty() => Check::new(
+                CheckId::Name,
+                Status::Warned,
+                format!("{detail}; {}", concerns.join("; ")),
+            )
+            .with_fix(format!(
+                "reissue the certificate with {host} as its only dNSName SAN, or check with your IM and Presence version whether more SANs are accepted"
+            )),
             Some(warning) => Check::new(
                 CheckId::Name,
                 Status::Warned,
-                format!("{detail}; {}", result.warnings.join("; ")),
+                format!("{detail}; {}", concerns.join("; ")),
             )
             .with_fix(warning.clone()),
         };
