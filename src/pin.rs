@@ -92,7 +92,9 @@ pub async fn pin(
 
     // 1. Host form, before any traffic.
     check_host_form(target, options.allow_non_fqdn, &mut warnings)?;
-    let candidates = {
+    // A store that does not exist yet is not created until there is a root to write, so a
+    // refused pin leaves nothing behind; until then it has only the empty built-in lists.
+    let candidates = if store_dir.exists() {
         let store = trust_store::open(store_dir)?;
         if store.list_info(&options.list)?.is_none() {
             return Err(gwtrust_store::StoreError::ListNotFound {
@@ -101,6 +103,16 @@ pub async fn pin(
             .into());
         }
         root_candidates(&store, options)?
+    } else if trust_store::BUILTIN_LISTS
+        .iter()
+        .any(|(name, _)| *name == options.list)
+    {
+        ca_file_candidates(options)?
+    } else {
+        return Err(gwtrust_store::StoreError::ListNotFound {
+            name: options.list.clone(),
+        }
+        .into());
     };
 
     // 2. Capture and analyse.
@@ -239,6 +251,13 @@ fn check_host_form(target: &Target, allow: bool, warnings: &mut Vec<String>) -> 
 
 fn root_candidates(store: &Store, options: &PinOptions) -> Result<Vec<Candidate>> {
     let mut candidates = trust_store::root_candidates(store, &options.list)?;
+    candidates.extend(ca_file_candidates(options)?);
+    Ok(candidates)
+}
+
+/// Returns the certificates of `--ca-file` as root candidates.
+fn ca_file_candidates(options: &PinOptions) -> Result<Vec<Candidate>> {
+    let mut candidates = Vec::new();
 
     if let Some(path) = &options.ca_file {
         for der in formats::read_certificates(path)? {

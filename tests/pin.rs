@@ -338,3 +338,21 @@ fn store_dir_is_private() {
     let mode = std::fs::metadata(&store).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
 }
+
+#[test]
+fn refused_pin_creates_no_store() {
+    let chain = TestChain::new(HOST);
+    let server = TestServer::start(chain.presented(true), &chain.leaf.key);
+    let parent = tempfile::tempdir().unwrap();
+    let store = parent.path().join("store");
+    let addr = server.addr.to_string();
+
+    // No terminal and no confirmation: refused before anything is written.
+    let run = gwtrust(&store, &pin_args(&addr, &[]));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(!store.exists(), "the store was created by a refused pin");
+
+    let run = gwtrust(&store, &pin_args(&addr, &["--yes"]));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(stored_fingerprints(&store, "presence").len(), 1);
+}
