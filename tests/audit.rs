@@ -8,7 +8,7 @@ mod bundle;
 
 use std::path::{Path, PathBuf};
 
-use common::{gwtrust, gwtrust_plain, run_tool, write, Run};
+use common::{gwtrust, gwtrust_plain, run_tool, write, Run, TestChain};
 use gwtrust_store::{Entry, Policy};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use serde_json::Value;
@@ -938,4 +938,80 @@ fn mutated_bundles_never_crash() {
     );
     assert_eq!(json["result"]["inputs"][0]["files"], 300);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn pkcs7_and_pkcs12_exports_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let chain = TestChain::new("owa.audit.example.test");
+    let root = write(dir.path(), "root.pem", &chain.root.pem);
+    let run = gwtrust(
+        &store,
+        &["import", root.to_str().unwrap(), "--list", "presence"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let p7b = out.join("roots.p7b");
+    let run = gwtrust(
+        &store,
+        &[
+            "export",
+            "--list",
+            "presence",
+            "--format",
+            "p7b",
+            "--out",
+            p7b.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let p12 = out.join("roots.p12");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gwtrust"))
+        .arg("--store")
+        .arg(&store)
+        .args([
+            "export",
+            "--list",
+            "presence",
+            "--format",
+            "p12",
+            "--out",
+            p12.to_str().unwrap(),
+            "--password-env",
+            "AUDIT_P12_PASSWORD",
+        ])
+        .env("AUDIT_P12_PASSWORD", "secret-1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let run = gwtrust(
+        &store,
+        &[
+            "audit",
+            out.to_str().unwrap(),
+            "--fail-on",
+            "never",
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    let findings = json["result"]["findings"].as_array().unwrap();
+    let ids: Vec<&str> = findings.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(!ids.contains(&"unparseable"), "{ids:?}");
+    assert!(ids.contains(&"needs-password"), "{ids:?}");
+    assert_eq!(
+        json["result"]["certificates"], 1,
+        "the root inside the .p7b was read: {:#}",
+        json["result"]
+    );
 }

@@ -33,6 +33,8 @@ pub enum Kind {
     NoCertificate,
     /// A PEM block of another type (a key, a CRL) sits among the certificates.
     NotACertificate,
+    /// A PKCS#12 file, whose certificates the audit cannot read without its password.
+    NeedsPassword,
     Expired,
     ExpiresSoon,
     NotYetValid,
@@ -63,6 +65,7 @@ impl Kind {
         Kind::Unparseable,
         Kind::NoCertificate,
         Kind::NotACertificate,
+        Kind::NeedsPassword,
         Kind::Expired,
         Kind::ExpiresSoon,
         Kind::NotYetValid,
@@ -91,6 +94,7 @@ impl Kind {
             Kind::Unparseable => "unparseable",
             Kind::NoCertificate => "no-certificate",
             Kind::NotACertificate => "not-a-certificate",
+            Kind::NeedsPassword => "needs-password",
             Kind::Expired => "expired",
             Kind::ExpiresSoon => "expires-soon",
             Kind::NotYetValid => "not-yet-valid",
@@ -136,7 +140,10 @@ impl Kind {
             | Kind::Orphan
             | Kind::Duplicate
             | Kind::V1Ca => Severity::Warning,
-            Kind::NotACertificate | Kind::WeakRootSignature | Kind::Renewed => Severity::Info,
+            Kind::NotACertificate
+            | Kind::NeedsPassword
+            | Kind::WeakRootSignature
+            | Kind::Renewed => Severity::Info,
         }
     }
 
@@ -152,6 +159,9 @@ impl Kind {
             }
             Kind::NotACertificate => {
                 "move the block out of the trust bundle; private keys never belong in one"
+            }
+            Kind::NeedsPassword => {
+                "import it into a list with `gwtrust import --password-env VAR`, then audit that list"
             }
             Kind::Expired => "remove it, and add the CA's current certificate if the CA is still needed",
             Kind::ExpiresSoon => "get the CA's renewed certificate and add it before this one expires",

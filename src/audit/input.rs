@@ -224,6 +224,9 @@ impl Inputs {
 
     /// Finds PEM certificate blocks, or DER certificates, in one file buffer.
     fn scan(&mut self, index: usize, blocks: &mut Vec<Block>) {
+        if self.scan_container(index) {
+            return;
+        }
         let bytes = &self.buffers[index].bytes;
         let begin_marker = memchr::memmem::Finder::new(b"-----BEGIN ");
         let mut findings = Vec::new();
@@ -315,6 +318,58 @@ impl Inputs {
                 location.offset = None;
             }
             self.findings.push(Finding::new(kind, location, message));
+        }
+    }
+
+    /// Reads a file in one of the other formats gwtrust imports (PKCS#7, base64 DER without
+    /// armor, PKCS#12) with the shared decoder. Returns false for PEM certificate bundles and
+    /// DER certificates, which the fast path reads, so a large bundle is never decoded twice.
+    fn scan_container(&mut self, index: usize) -> bool {
+        let bytes = &self.buffers[index].bytes;
+        let pem_certificates = CERTIFICATE_LABELS.iter().any(|label| {
+            memchr::memmem::find(bytes, &[b"-----BEGIN ", *label, b"-----"].concat()).is_some()
+        });
+        let der_certificate =
+            bytes.first() == Some(&0x30) && x509_parser::parse_x509_certificate(bytes).is_ok();
+        if pem_certificates || der_certificate {
+            return false;
+        }
+
+        let mut no_password = || -> crate::error::Result<String> {
+            Err(crate::error::Error::CheckFailed("no password".into()))
+        };
+        match crate::formats::decode(bytes, &mut no_password) {
+            Ok(Ok(crate::formats::Content::Certificates(decoded))) => {
+                // The certificates are copied into the buffer, one after the other; their
+                // offsets are then positions in that copy, so findings name the format instead.
+                let mut joined = Vec::new();
+                for der in &decoded.certificates {
+                    let start = joined.len();
+                    joined.extend_from_slice(der);
+                    self.entries.push(Entry {
+                        buffer: index,
+                        offset: start,
+                        der: start..joined.len(),
+                        trailing_allowed: false,
+                    });
+                }
+                self.buffers[index].bytes = joined;
+                if let Some(file) = &mut self.buffers[index].file {
+                    file.push_str(&format!(" ({})", decoded.format));
+                }
+                true
+            }
+            Ok(Err(crate::formats::Pkcs12Failure::Password(_))) => {
+                let mut location = self.file_location(index, 0);
+                location.offset = None;
+                self.findings.push(Finding::new(
+                    Kind::NeedsPassword,
+                    location,
+                    "a PKCS#12 file: its certificates are encrypted, and the audit asks for no passwords".to_string(),
+                ));
+                true
+            }
+            _ => false,
         }
     }
 
