@@ -97,14 +97,22 @@ pub fn export(
     }
 
     let mut warnings = Vec::new();
-    if matches!(
-        format,
-        ExportFormat::Hashdir | ExportFormat::P7b | ExportFormat::P12
-    ) {
+    // A hashdir holds PEM files, which the upload takes; the bundle formats it does not.
+    if matches!(format, ExportFormat::P7b | ExportFormat::P12) {
         warnings.push(
             "Cisco's certificate upload accepts PEM or DER only; use --format pem or der for it"
                 .to_string(),
         );
+    }
+
+    // Single-file formats get their directory made, as the directory formats do.
+    if matches!(
+        format,
+        ExportFormat::Pem | ExportFormat::P7b | ExportFormat::P12
+    ) {
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            files::create_dir(parent)?;
+        }
     }
 
     let files = match format {

@@ -328,7 +328,7 @@ pub fn list(args: ListArgs, context: &Context) -> Result<Output> {
         lists: sections,
     };
 
-    let mut text = String::new();
+    let mut text = format!("store {}\n", report.store);
     for section in &report.lists {
         let _ = writeln!(
             text,

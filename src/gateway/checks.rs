@@ -587,7 +587,9 @@ fn judge(
                 (
                     Status::Warned,
                     format!("{head}, offers only {schemes}; presence gateways sign in with Basic or NTLM"),
-                    Some(enable),
+                    Some(format!(
+                        "enable Basic authentication, or the NTLM provider of Integrated Windows authentication, on the {directory} virtual directory"
+                    )),
                 )
             }
         }
