@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -439,35 +438,13 @@ fn password_error_names_file_not_password() {
     assert!(text.contains("--password-env"), "{text}");
 }
 
-/// Runs `gwtrust export --format p12` under `script`, so stdin is a terminal, typing `typed`.
+/// Runs `gwtrust export --format p12` on a terminal, typing `typed`.
 fn export_p12_on_terminal(store: &Path, out: &Path, typed: &str) -> (i32, String) {
-    let command = format!(
-        "{} --store {} export --list presence --format p12 --out {}; echo \"exit=$?\"",
-        env!("CARGO_BIN_EXE_gwtrust"),
-        store.display(),
+    let args = format!(
+        "export --list presence --format p12 --out {}",
         out.display()
     );
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script runs (util-linux)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(typed.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let code = text
-        .rsplit("exit=")
-        .next()
-        .and_then(|rest| rest.trim().parse().ok())
-        .unwrap_or(-1);
-    (code, text)
+    gwtrust_on_terminal(store, &args, typed)
 }
 
 #[test]

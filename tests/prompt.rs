@@ -2,41 +2,13 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use common::*;
 
 const HOST: &str = "owa.example.test";
 
-/// Runs `gwtrust pin` under `script`, so stdin is a terminal, and types `answer` at the prompt.
+/// Runs `gwtrust pin` on a terminal and types `answer` at the prompt.
 fn pin_on_terminal(store: &std::path::Path, addr: &str, answer: &str) -> (i32, String) {
-    let command = format!(
-        "{} --store {} pin {HOST} --connect {addr}; echo \"exit=$?\"",
-        env!("CARGO_BIN_EXE_gwtrust"),
-        store.display()
-    );
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script runs (util-linux)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let code = text
-        .rsplit("exit=")
-        .next()
-        .and_then(|rest| rest.trim().parse().ok())
-        .unwrap_or(-1);
-    (code, text)
+    gwtrust_on_terminal(store, &format!("pin {HOST} --connect {addr}"), answer)
 }
 
 #[test]

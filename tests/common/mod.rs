@@ -313,3 +313,29 @@ pub fn openssl_s_server(cert: &Path, key: &Path, extra: &[&str]) -> (KillOnDrop,
     wait_for_port(addr, Duration::from_secs(10));
     (server, addr)
 }
+
+/// Runs gwtrust with `args` under `script` (util-linux), so stdin is a terminal, typing `typed`
+/// at it. Returns the exit code and everything the terminal showed.
+pub fn gwtrust_on_terminal(store: &Path, args: &str, typed: &str) -> (i32, String) {
+    let command = format!(
+        "{} --store {} {args}; echo \"exit=$?\"",
+        env!("CARGO_BIN_EXE_gwtrust"),
+        store.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs (util-linux)");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), typed.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let code = text
+        .rsplit("exit=")
+        .next()
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or(-1);
+    (code, text)
+}
