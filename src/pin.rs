@@ -92,8 +92,8 @@ pub async fn pin(
 
     // 1. Host form, before any traffic.
     check_host_form(target, options.allow_non_fqdn, &mut warnings)?;
-    // A store that does not exist yet is not created until there is a root to write, so a
-    // refused pin leaves nothing behind; until then it has only the empty built-in lists.
+    // A store that does not exist yet is created only when there is a root to write, so a
+    // refused pin leaves nothing behind. Until then it counts as the empty built-in lists.
     let candidates = if store_dir.exists() {
         let store = trust_store::open(store_dir)?;
         if store.list_info(&options.list)?.is_none() {
