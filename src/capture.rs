@@ -254,8 +254,8 @@ fn client_config(enable_sni: bool) -> Arc<ClientConfig> {
 
 /// Returns the leaf's SubjectPublicKeyInfo, parsed leniently with x509-parser.
 ///
-/// rustls' own helpers parse the leaf with webpki, which rejects X.509 v1 certificates; a
-/// capture must still show such a chain (`openssl x509 -req` makes v1 by default).
+/// rustls' own helpers parse the leaf with webpki, which rejects X.509 v1 certificates. A
+/// capture must still show such a chain, because `openssl x509 -req` makes v1 by default.
 fn leaf_spki(
     cert: &CertificateDer<'_>,
 ) -> std::result::Result<SubjectPublicKeyInfoDer<'static>, rustls::Error> {

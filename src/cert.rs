@@ -111,7 +111,7 @@ pub fn is_ca(cert: &X509Certificate<'_>) -> bool {
 
 /// Formats a distinguished name for display, escaping control characters.
 ///
-/// A name comes from whoever made the certificate, so a raw ESC or newline could redraw the
+/// A name comes from the certificate's maker, so a raw ESC or newline could redraw the
 /// terminal or forge a line such as a fake fingerprint; each one is shown as `\u{..}` instead.
 pub fn display_name(name: &x509_parser::x509::X509Name<'_>) -> String {
     escape_control(&name.to_string())

@@ -97,7 +97,7 @@ pub fn export(
     }
 
     let mut warnings = Vec::new();
-    // A hashdir holds PEM files, which the upload takes; the bundle formats it does not.
+    // A hashdir contains PEM files, which the upload takes; the bundle formats it does not.
     if matches!(format, ExportFormat::P7b | ExportFormat::P12) {
         warnings.push(
             "Cisco's certificate upload accepts PEM or DER only; use --format pem or der for it"

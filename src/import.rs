@@ -222,8 +222,8 @@ pub fn import(
 }
 
 /// Reads one input: a file, or a directory walked recursively in name order. A file named on
-/// the command line must hold certificates; a file found in a directory is skipped with a
-/// note when it holds none.
+/// the command line must contain certificates. A file found in a directory is skipped with a
+/// note when it contains none.
 fn read_input(
     path: &Path,
     named: bool,

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 const HOST: &str = "owa.gw.example.test";
 
-/// Starts a lab server answering as `mode`, on a free loopback port, in a background thread.
+/// Starts a lab server responding as `mode`, on a free loopback port, in a background thread.
 fn start_lab(
     chain: Vec<CertificateDer<'static>>,
     key: &KeyPair,
@@ -643,7 +643,7 @@ fn openssl_s_server_www() {
     for id in ["host_form", "account", "tls", "name", "validity"] {
         assert_eq!(status(&json, id), "passed", "{id}: {:#}", line(&json, id));
     }
-    // s_server -www answers every GET with a 200 status page and no challenge.
+    // s_server -www responds to every GET with a 200 status page and no challenge.
     assert_eq!(status(&json, "http"), "warned");
     for probe in json["result"]["http"].as_array().unwrap() {
         assert_eq!(probe["status"], 200, "{probe:#}");

@@ -9,7 +9,7 @@ use gwtrust::gateway::Api;
 use gwtrust::lab::serve::ServeMode;
 use serde_json::Value;
 
-/// Two live names on one lab server, one closed port, one listener that never answers.
+/// Two live names on one lab server, one closed port, one listener that never responds.
 struct Fleet {
     _dir: tempfile::TempDir,
     _silent: std::net::TcpListener,

@@ -24,7 +24,7 @@ fn message(run: &Run) -> String {
         .to_string()
 }
 
-/// A store whose presence list contains the chain's root.
+/// Creates a store whose presence list contains the chain's root.
 fn store_with_root(dir: &Path, chain: &TestChain) -> PathBuf {
     let store = dir.join("store");
     let root = write(dir, "root.pem", &chain.root.pem);
@@ -162,7 +162,7 @@ fn export_der_onto_file_names_directory() {
     }
 }
 
-/// The chain's root with the last byte of its signature flipped.
+/// Returns the chain's root with the last byte of its signature flipped.
 fn broken_root(chain: &TestChain) -> Vec<u8> {
     let mut der = chain.root.der.to_vec();
     *der.last_mut().unwrap() ^= 0x01;

@@ -327,9 +327,9 @@ pub(crate) fn read_password(env: Option<&str>, path: &Path) -> Result<String> {
     prompt(&format!("Password for {}: ", path.display()))
 }
 
-/// Reads the password of a PKCS#12 file about to be written: from the environment variable
-/// `env`, where an empty value is taken as meant, else asked twice on the terminal, where the
-/// two entries must match and must not be empty.
+/// Reads the password of a PKCS#12 file about to be written. It comes from the environment
+/// variable `env` (an empty value is accepted as intended), else from the terminal, asked
+/// twice: the two entries must match and must not be empty.
 pub(crate) fn read_new_password(env: Option<&str>, path: &Path) -> Result<String> {
     if env.is_some() {
         return read_password(env, path);

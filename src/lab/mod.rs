@@ -1,9 +1,9 @@
 //! Lab generation: a root CA and OWA server certificates for test Exchange servers.
 //!
 //! A CA directory contains `ca.pem` (the CA certificate), `ca.key` (its private key, mode 0600)
-//! and `chain.pem` (the CA certificate followed by its issuers up to the root; for a root, the
-//! root alone). A server directory holds `cert.pem`, `key.pem` (mode 0600) and `chain.pem`
-//! (the leaf followed by the CA's chain, root last).
+//! and `chain.pem`. That chain is the CA certificate followed by its issuers up to the root, so
+//! for a root it is the root alone. A server directory contains `cert.pem`, `key.pem` (mode
+//! 0600) and `chain.pem` (the leaf followed by the CA's chain, root last).
 
 pub mod pfx;
 pub mod serve;

@@ -147,12 +147,12 @@ pub struct LabServer {
 }
 
 impl LabServer {
-    /// Binds `listen` and prepares the TLS configuration, answering as the default [`ServeMode`].
+    /// Binds `listen` and prepares the TLS configuration, responding as the default [`ServeMode`].
     pub async fn bind(listen: &str, options: &ServeOptions) -> Result<LabServer> {
         LabServer::bind_with_mode(listen, options, ServeMode::default()).await
     }
 
-    /// Binds `listen` and prepares the TLS configuration, answering as `mode` says.
+    /// Binds `listen` and prepares the TLS configuration, responding as `mode` sets.
     pub async fn bind_with_mode(
         listen: &str,
         options: &ServeOptions,

@@ -62,7 +62,7 @@ fn key() -> KeyPair {
     KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("P-256 key generation")
 }
 
-/// A CA certificate, self-signed when `issuer` is None.
+/// Generates a CA certificate, self-signed when `issuer` is None.
 pub fn ca_cert(common_name: &str, issuer: Option<&Generated>) -> Generated {
     let key = key();
     let mut params = CertificateParams::default();
@@ -84,7 +84,7 @@ pub fn ca_cert(common_name: &str, issuer: Option<&Generated>) -> Generated {
     }
 }
 
-/// A server certificate for `common_name` with these DNS SANs.
+/// Generates a server certificate for `common_name` with these DNS SANs.
 pub fn leaf_cert(common_name: &str, sans: &[&str], issuer: &Generated) -> Generated {
     let key = key();
     let mut params = CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
@@ -103,7 +103,7 @@ pub fn leaf_cert(common_name: &str, sans: &[&str], issuer: &Generated) -> Genera
     }
 }
 
-/// A self-signed server certificate, as a fresh Exchange install has.
+/// Generates a self-signed server certificate, as a fresh Exchange install has.
 pub fn self_signed_leaf(host: &str) -> Generated {
     let key = key();
     let mut params = CertificateParams::new(vec![host.to_string()]).expect("SANs");
@@ -128,7 +128,7 @@ impl TestServer {
         TestServer::start_with_mode(chain, key, true, ServeMode::default())
     }
 
-    /// Starts a lab server that answers as `mode`, sending the root only when `send_root`.
+    /// Starts a lab server that responds as `mode`, sending the root only when `send_root`.
     pub fn start_with_mode(
         chain: Vec<CertificateDer<'static>>,
         key: &KeyPair,
@@ -162,14 +162,14 @@ impl TestServer {
     }
 }
 
-/// A TCP listener on 127.0.0.1 that accepts connections and never answers.
+/// Binds a TCP listener on 127.0.0.1 that accepts connections and never responds.
 pub fn silent_listener() -> (TcpListener, SocketAddr) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("address");
     (listener, addr)
 }
 
-/// A loopback port with nothing listening on it.
+/// Returns a loopback address with nothing listening on it.
 pub fn closed_port() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("address");
